@@ -1,0 +1,102 @@
+"""The house's exceptions: every refused operation raises one and changes nothing.
+
+::
+
+    HouseError
+    ├── NotFound
+    │   ├── UnknownSession        no session has that id
+    │   └── UnknownBet            the session has no bet with that confirmation
+    ├── InvalidRequest            a bad argument; ``field`` names it
+    │   └── InvalidBet            unknown kind, bad geometry, bad or out-of-limit amount
+    ├── Conflict                  valid, but not possible in the current state
+    │   ├── InsufficientBalance   the stake is more than the balance
+    │   ├── SessionEnded          the session is over
+    │   ├── BetNotOpen            the bet was already settled or withdrawn
+    │   ├── SeedNotRevealed       the session is still open, so its seed is secret
+    │   └── IdempotencyMismatch   an idempotency key reused for a different bet
+    └── HouseBusy                 the store stayed busy; the same call may succeed later
+
+Front doors map these to their own errors (HTTP status, TCP reply code) by
+class, so each message here is written for the person who made the request.
+"""
+
+from __future__ import annotations
+
+
+class HouseError(Exception):
+    """Base of every refusal by the house."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(HouseError):
+    pass
+
+
+class UnknownSession(NotFound):
+    def __init__(self, session_id: str) -> None:
+        super().__init__(f"no session {session_id!r}: open one first")
+        self.session_id = session_id
+
+
+class UnknownBet(NotFound):
+    def __init__(self, session_id: str, confirmation: object) -> None:
+        super().__init__(f"session {session_id!r} has no bet {confirmation!r}")
+        self.session_id = session_id
+        self.confirmation = confirmation
+
+
+class InvalidRequest(HouseError):
+    """A bad argument; ``field`` names it so a form can show the message beside it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class InvalidBet(InvalidRequest):
+    pass
+
+
+class Conflict(HouseError):
+    pass
+
+
+class InsufficientBalance(Conflict):
+    def __init__(self, amount: int, balance: int) -> None:
+        super().__init__(f"a bet of {amount} chips is more than the balance of {balance}")
+        self.amount = amount
+        self.balance = balance
+
+
+class SessionEnded(Conflict):
+    def __init__(self, session_id: str) -> None:
+        super().__init__(f"session {session_id!r} has ended: open a new one to play on")
+        self.session_id = session_id
+
+
+class BetNotOpen(Conflict):
+    def __init__(self, confirmation: int, status: str) -> None:
+        super().__init__(f"bet {confirmation} is {status}, so it can no longer be withdrawn")
+        self.confirmation = confirmation
+        self.status = status
+
+
+class SeedNotRevealed(Conflict):
+    def __init__(self, session_id: str) -> None:
+        super().__init__(f"session {session_id!r} is still open: end it to reveal its server seed")
+        self.session_id = session_id
+
+
+class IdempotencyMismatch(Conflict):
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            f"idempotency key {key!r} was already used for a different bet: use a new key"
+        )
+        self.key = key
+
+
+class HouseBusy(HouseError):
+    pass

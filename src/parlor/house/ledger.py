@@ -1,0 +1,86 @@
+"""The audit: prove the ledger balances and agrees with every balance.
+
+``check_ledger()`` reads the whole store in one read transaction and checks:
+
+1. all ledger entries, players and house together, sum to zero;
+2. each session's balance equals the sum of its own entries;
+3. each session's ``open_stake`` equals the stakes of its open bets;
+4. each bet was debited exactly once, and credited at most once
+   (a payout, a withdrawal or a refund — never two);
+5. no balance is negative.
+
+Tests call it after every scenario; an operator can run it at any time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from parlor.house.roulette import HOUSE_ACCOUNT
+from parlor.store.db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerReport:
+    entries: int
+    total: int
+    house_balance: int
+    sessions: int
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_ledger(db: Database) -> LedgerReport:
+    problems: list[str] = []
+    with db.transaction(write=False) as tx:
+        count, total = tx.one("SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM ledger") or (0, 0)
+        if int(total) != 0:
+            problems.append(f"ledger entries sum to {total}, not 0")
+        house = tx.one(
+            "SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE account = ?", (HOUSE_ACCOUNT,)
+        )
+        # Aggregate once per table and join, so the audit stays linear in the ledger's size.
+        sessions = tx.all(
+            "SELECT s.id, s.balance, s.open_stake, COALESCE(l.total, 0), COALESCE(b.total, 0)"
+            " FROM sessions s"
+            " LEFT JOIN (SELECT account, SUM(amount) AS total FROM ledger GROUP BY account) l"
+            "  ON l.account = s.id"
+            " LEFT JOIN (SELECT session_id, SUM(amount) AS total FROM bets"
+            "  WHERE status = 'open' GROUP BY session_id) b ON b.session_id = s.id"
+        )
+        for sid, balance, open_stake, entries, open_bets in sessions:
+            if int(balance) != int(entries):
+                problems.append(
+                    f"session {sid}: balance {balance} but its entries sum to {entries}"
+                )
+            if int(balance) < 0:
+                problems.append(f"session {sid}: negative balance {balance}")
+            if int(open_stake) != int(open_bets):
+                problems.append(
+                    f"session {sid}: open_stake {open_stake} but open bets total {open_bets}"
+                )
+        for bet_id, status, debits, credits in tx.all(
+            "SELECT b.id, b.status, COALESCE(m.debits, 0), COALESCE(m.credits, 0) FROM bets b"
+            " LEFT JOIN (SELECT bet_id,"
+            "  SUM(CASE WHEN reason = 'bet' THEN 1 ELSE 0 END) AS debits,"
+            "  SUM(CASE WHEN reason <> 'bet' THEN 1 ELSE 0 END) AS credits"
+            "  FROM ledger WHERE account <> ? AND bet_id IS NOT NULL GROUP BY bet_id) m"
+            " ON m.bet_id = b.id",
+            (HOUSE_ACCOUNT,),
+        ):
+            if int(debits) != 1:
+                problems.append(f"bet {bet_id}: debited {debits} times")
+            if int(credits) > 1:
+                problems.append(f"bet {bet_id}: credited {credits} times")
+            if status in ("withdrawn", "refunded") and int(credits) != 1:
+                problems.append(f"bet {bet_id}: {status} but credited {credits} times")
+    return LedgerReport(
+        entries=int(count),
+        total=int(total),
+        house_balance=int(house[0]) if house else 0,
+        sessions=len(sessions),
+        problems=tuple(problems),
+    )

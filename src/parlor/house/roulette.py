@@ -1,0 +1,618 @@
+"""The roulette house: every operation is one transaction that loads, decides, writes.
+
+Money moves only here, in whole chips, and every movement is written twice to
+the ledger (see ``_move``). A bet debits the player's balance when it is placed;
+a spin settles each open bet of the session exactly once; withdrawing or ending
+a session refunds open bets. Operations on one session serialize: SQLite's
+``BEGIN IMMEDIATE`` and PostgreSQL's ``SELECT … FOR UPDATE`` of the session row.
+
+Every check happens before the first write, so a refused operation raises one
+of ``parlor.house.errors`` and changes nothing.
+"""
+
+from __future__ import annotations
+
+import secrets
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from parlor.house.errors import (
+    BetNotOpen,
+    HouseBusy,
+    IdempotencyMismatch,
+    InsufficientBalance,
+    InvalidBet,
+    InvalidRequest,
+    SeedNotRevealed,
+    SessionEnded,
+    UnknownBet,
+    UnknownSession,
+)
+from parlor.roulette import fairness
+from parlor.roulette.bets import (
+    Bet,
+    RuleViolation,
+    make_bet,
+    parse_kind,
+    settle,
+    stored_bet,
+    validate_amount,
+)
+from parlor.roulette.wheel import Spin, WheelKind, describe, wheel_for
+from parlor.settings import HouseLimits
+from parlor.store.db import Database, StoreBusy, Transaction
+
+HOUSE_ACCOUNT = "house"
+
+_SESSION_COLUMNS = (
+    "id, name, wheel, la_partage, table_min, table_max, bankroll, balance, open_stake,"
+    " bet_count, spin_count, server_seed, server_seed_hash, client_seed, status,"
+    " opened_at, ended_at"
+)
+_BET_COLUMNS = "id, confirmation, kind, numbers, amount, status, spin, payout, outcome, placed_at"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionState:
+    id: str
+    name: str
+    wheel: WheelKind
+    la_partage: bool
+    table_min: int
+    table_max: int
+    bankroll: int
+    balance: int
+    #: Chips on the table in open bets (already debited from ``balance``).
+    open_stake: int
+    bet_count: int
+    spin_count: int
+    server_seed_hash: str
+    client_seed: str
+    status: str
+    opened_at: str
+    ended_at: str | None
+    #: None while the session is open: the seed is revealed only when it ends.
+    server_seed: str | None
+
+    @property
+    def ended(self) -> bool:
+        return self.status == "ended"
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedBet:
+    confirmation: int
+    bet: Bet
+    amount: int
+    #: open, withdrawn, settled or refunded.
+    status: str
+    #: The spin that settled it; None until then.
+    spin: int | None
+    #: Chips paid back at settlement (stake plus winnings, half under la partage, or 0).
+    payout: int | None
+    #: Net result once settled: payout × amount if it won, −amount if it lost.
+    outcome: int | None
+    placed_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class BetReceipt:
+    bet: PlacedBet
+    #: The session's balance right after this operation.
+    balance: int
+    #: True when an idempotency key matched and this is the first answer again.
+    replayed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SpinResult:
+    session_id: str
+    number: int
+    result: Spin
+    settled: tuple[PlacedBet, ...]
+    balance: int
+
+
+@dataclass(frozen=True, slots=True)
+class SpinRecord:
+    number: int
+    pocket: int
+    spun_at: str
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _new_session_id() -> str:
+    return secrets.token_urlsafe(16)  # 128 bits: the id is the only credential
+
+
+def _session_from_row(row: Sequence[object]) -> SessionState:
+    (sid, name, wheel, la_partage, tmin, tmax, bankroll, balance, open_stake,
+     bet_count, spin_count, seed, seed_hash, client_seed, status, opened, ended) = row  # fmt: skip
+    return SessionState(
+        id=str(sid),
+        name=str(name),
+        wheel=WheelKind(str(wheel)),
+        la_partage=bool(la_partage),
+        table_min=int(tmin),  # type: ignore[call-overload]
+        table_max=int(tmax),  # type: ignore[call-overload]
+        bankroll=int(bankroll),  # type: ignore[call-overload]
+        balance=int(balance),  # type: ignore[call-overload]
+        open_stake=int(open_stake),  # type: ignore[call-overload]
+        bet_count=int(bet_count),  # type: ignore[call-overload]
+        spin_count=int(spin_count),  # type: ignore[call-overload]
+        server_seed_hash=str(seed_hash),
+        client_seed=str(client_seed),
+        status=str(status),
+        opened_at=str(opened),
+        ended_at=None if ended is None else str(ended),
+        server_seed=str(seed) if status == "ended" else None,
+    )
+
+
+def _encode_numbers(bet: Bet) -> str:
+    return ",".join(map(str, bet.numbers))
+
+
+def _bet_from_row(row: Sequence[object], wheel: WheelKind) -> PlacedBet:
+    _id, confirmation, kind, numbers, amount, status, spin, payout, outcome, placed_at = row
+    stored = str(numbers)
+    bet = stored_bet(
+        str(kind), [int(n) for n in stored.split(",")] if stored else [], wheel_for(wheel)
+    )
+    return PlacedBet(
+        confirmation=int(confirmation),  # type: ignore[call-overload]
+        bet=bet,
+        amount=int(amount),  # type: ignore[call-overload]
+        status=str(status),
+        spin=None if spin is None else int(spin),  # type: ignore[call-overload]
+        payout=None if payout is None else int(payout),  # type: ignore[call-overload]
+        outcome=None if outcome is None else int(outcome),  # type: ignore[call-overload]
+        placed_at=str(placed_at),
+    )
+
+
+def _clean_text(field: str, value: object, max_length: int, *, required: bool) -> str:
+    """A short single line of printable text, trimmed; InvalidRequest otherwise."""
+    if not isinstance(value, str):
+        raise InvalidRequest(field, f"{field} must be text")
+    text = value.strip()
+    if required and not text:
+        raise InvalidRequest(field, f"{field} must not be empty")
+    if len(text) > max_length:
+        raise InvalidRequest(field, f"{field} must be at most {max_length} characters")
+    if any(unicodedata.category(ch)[0] == "C" for ch in text):
+        raise InvalidRequest(field, f"{field} must not contain control characters")
+    return text
+
+
+def _whole(field: str, value: object, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidRequest(field, f"{field} must be a whole number, not {value!r}")
+    if not low <= value <= high:
+        raise InvalidRequest(field, f"{field} must be between {low} and {high}, not {value}")
+    return value
+
+
+class RouletteHouse:
+    """Roulette sessions, bets and spins over one database."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        limits: HouseLimits | None = None,
+        clock: Callable[[], datetime] = _utc_now,
+        new_server_seed: Callable[[], str] = fairness.new_server_seed,
+        new_session_id: Callable[[], str] = _new_session_id,
+    ) -> None:
+        self.db = db
+        self.limits = limits or HouseLimits()
+        self._clock = clock
+        self._new_server_seed = new_server_seed
+        self._new_session_id = new_session_id
+
+    # -- plumbing -------------------------------------------------------------
+
+    @contextmanager
+    def _transaction(self, *, write: bool = True) -> Iterator[Transaction]:
+        try:
+            with self.db.transaction(write=write) as tx:
+                yield tx
+        except StoreBusy as error:
+            raise HouseBusy(str(error)) from error
+
+    def _now(self) -> str:
+        return self._clock().isoformat(timespec="microseconds")
+
+    def _lock_session(self, tx: Transaction, session_id: object, columns: str) -> Sequence[object]:
+        if not isinstance(session_id, str):
+            raise UnknownSession(str(session_id))
+        row = tx.one(
+            f"SELECT {columns} FROM sessions WHERE id = ?{tx.dialect.lock_rows}", (session_id,)
+        )
+        if row is None:
+            raise UnknownSession(session_id)
+        return row
+
+    @staticmethod
+    def _move(
+        tx: Transaction,
+        session_id: str,
+        amount: int,
+        reason: str,
+        at: str,
+        *,
+        bet_id: int | None = None,
+        spin: int | None = None,
+    ) -> None:
+        """Record ``amount`` chips moving from the house to the session (negative: back)."""
+        tx.execute(
+            "INSERT INTO ledger (account, amount, reason, session_id, bet_id, spin, at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?)",
+            (session_id, amount, reason, session_id, bet_id, spin, at,
+             HOUSE_ACCOUNT, -amount, reason, session_id, bet_id, spin, at),
+        )  # fmt: skip
+
+    # -- sessions ---------------------------------------------------------------
+
+    def open_session(
+        self,
+        name: object,
+        *,
+        bankroll: object = None,
+        table_min: object = None,
+        table_max: object = None,
+        wheel: object = WheelKind.AMERICAN,
+        la_partage: object = False,
+        client_seed: object = None,
+    ) -> SessionState:
+        """Open a session funded with ``bankroll`` chips from the house."""
+        limits = self.limits
+        clean_name = _clean_text("name", name, limits.max_name_length, required=True)
+        if not isinstance(wheel, str):
+            raise InvalidRequest("wheel", "wheel must be 'american' or 'european'")
+        try:
+            wheel_kind = wheel_for(wheel).kind
+        except ValueError as error:
+            raise InvalidRequest("wheel", str(error)) from None
+        chips = _whole(
+            "bankroll",
+            limits.default_bankroll if bankroll is None else bankroll,
+            1,
+            limits.max_bankroll,
+        )
+        low = _whole(
+            "table_min",
+            limits.default_table_min if table_min is None else table_min,
+            limits.min_bet,
+            limits.max_bet,
+        )
+        high = _whole(
+            "table_max",
+            max(limits.default_table_max, low) if table_max is None else table_max,
+            limits.min_bet,
+            limits.max_bet,
+        )
+        if high < low:
+            raise InvalidRequest("table_max", f"table_max ({high}) is below table_min ({low})")
+        if not isinstance(la_partage, bool):
+            raise InvalidRequest("la_partage", "la_partage must be true or false")
+        if la_partage and wheel_kind is not WheelKind.EUROPEAN:
+            raise InvalidRequest("la_partage", "la partage is played only on the european wheel")
+        seed_for_client = (
+            fairness.new_client_seed()
+            if client_seed is None
+            else _clean_text(
+                "client_seed", client_seed, limits.max_client_seed_length, required=True
+            )
+        )
+        server_seed = self._new_server_seed()
+        session_id = self._new_session_id()
+        now = self._now()
+        with self._transaction() as tx:
+            tx.execute(
+                "INSERT INTO sessions (id, name, wheel, la_partage, table_min, table_max,"
+                " bankroll, balance, server_seed, server_seed_hash, client_seed, opened_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (session_id, clean_name, wheel_kind.value, int(la_partage), low, high, chips,
+                 chips, server_seed, fairness.hash_server_seed(server_seed), seed_for_client,
+                 now),
+            )  # fmt: skip
+            self._move(tx, session_id, chips, "bankroll", now)
+            row = tx.one(f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id = ?", (session_id,))
+        assert row is not None
+        return _session_from_row(row)
+
+    def session(self, session_id: str) -> SessionState:
+        with self._transaction(write=False) as tx:
+            return _session_from_row(self._lock_session(tx, session_id, _SESSION_COLUMNS))
+
+    def end_session(self, session_id: str) -> SessionState:
+        """End the session: refund its open bets and reveal its server seed."""
+        with self._transaction() as tx:
+            row = self._lock_session(tx, session_id, "status")
+            if row[0] == "ended":
+                raise SessionEnded(session_id)
+            now = self._now()
+            for bet_id, amount in tx.all(
+                "SELECT id, amount FROM bets WHERE session_id = ? AND status = 'open'",
+                (session_id,),
+            ):
+                tx.execute(
+                    "UPDATE bets SET status = 'refunded', payout = amount, outcome = 0"
+                    " WHERE id = ?",
+                    (bet_id,),
+                )
+                self._move(tx, session_id, int(amount), "refund", now, bet_id=int(bet_id))
+            tx.execute(
+                "UPDATE sessions SET status = 'ended', ended_at = ?,"
+                " balance = balance + open_stake, open_stake = 0 WHERE id = ?",
+                (now, session_id),
+            )
+            ended = tx.one(f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id = ?", (session_id,))
+        assert ended is not None
+        return _session_from_row(ended)
+
+    # -- bets -------------------------------------------------------------------
+
+    def place_bet(
+        self,
+        session_id: str,
+        proposition: object,
+        numbers: Sequence[object] | None,
+        amount: object,
+        *,
+        idempotency_key: str | None = None,
+    ) -> BetReceipt:
+        """Place a bet and debit its stake at once."""
+        try:
+            stake = validate_amount(amount)
+            kind = parse_kind(proposition)
+        except RuleViolation as error:
+            raise InvalidBet(error.field, error.message) from None
+        with self._transaction() as tx:
+            wheel, table_min, table_max, balance, open_stake, bet_count, status = (
+                self._lock_session(
+                    tx,
+                    session_id,
+                    "wheel, table_min, table_max, balance, open_stake, bet_count, status",
+                )
+            )
+            try:
+                bet = make_bet(kind, numbers, wheel_for(str(wheel)))
+            except RuleViolation as error:
+                raise InvalidBet(error.field, error.message) from None
+            fingerprint = f"{bet.kind}:{_encode_numbers(bet)}:{stake}"
+            if idempotency_key is not None:
+                replay = self._replay(tx, session_id, idempotency_key, fingerprint, str(wheel))
+                if replay is not None:
+                    return replay
+            if status == "ended":
+                raise SessionEnded(session_id)
+            self._check_stake(stake, int(table_min), int(table_max), int(open_stake))  # type: ignore[call-overload]
+            if stake > int(balance):  # type: ignore[call-overload]
+                raise InsufficientBalance(stake, int(balance))  # type: ignore[call-overload]
+            now = self._now()
+            confirmation = int(bet_count) + 1  # type: ignore[call-overload]
+            new_balance = int(balance) - stake  # type: ignore[call-overload]
+            tx.execute(
+                "UPDATE sessions SET balance = ?, open_stake = open_stake + ?, bet_count = ?"
+                " WHERE id = ?",
+                (new_balance, stake, confirmation, session_id),
+            )
+            inserted = tx.one(
+                "INSERT INTO bets (session_id, confirmation, kind, numbers, amount, status,"
+                " placed_at) VALUES (?, ?, ?, ?, ?, 'open', ?) RETURNING id",
+                (session_id, confirmation, bet.kind.value, _encode_numbers(bet), stake, now),
+            )
+            assert inserted is not None
+            self._move(tx, session_id, -stake, "bet", now, bet_id=int(inserted[0]))
+            if idempotency_key is not None:
+                tx.execute(
+                    "INSERT INTO idempotency_keys (session_id, key, fingerprint, confirmation,"
+                    " balance, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    (session_id, idempotency_key, fingerprint, confirmation, new_balance, now),
+                )
+        placed = PlacedBet(confirmation, bet, stake, "open", None, None, None, now)
+        return BetReceipt(placed, new_balance)
+
+    @staticmethod
+    def _check_stake(stake: int, table_min: int, table_max: int, open_stake: int) -> None:
+        if stake < table_min:
+            raise InvalidBet("amount", f"{stake} is below the table minimum of {table_min}")
+        if stake > table_max:
+            raise InvalidBet("amount", f"{stake} is above the table maximum of {table_max}")
+        if open_stake + stake > table_max:
+            raise InvalidBet(
+                "amount",
+                f"open bets would total {open_stake + stake}, over the table maximum of"
+                f" {table_max}: spin first or bet at most {table_max - open_stake}",
+            )
+
+    def _replay(
+        self, tx: Transaction, session_id: str, key: str, fingerprint: str, wheel: str
+    ) -> BetReceipt | None:
+        found = tx.one(
+            "SELECT fingerprint, confirmation, balance FROM idempotency_keys"
+            " WHERE session_id = ? AND key = ?",
+            (session_id, key),
+        )
+        if found is None:
+            return None
+        if found[0] != fingerprint:
+            raise IdempotencyMismatch(key)
+        return BetReceipt(
+            self._read_bet(tx, session_id, int(found[1]), WheelKind(wheel)),
+            int(found[2]),
+            replayed=True,
+        )
+
+    def withdraw_bet(self, session_id: str, confirmation: object) -> BetReceipt:
+        """Take an open bet back off the table and refund its stake."""
+        with self._transaction() as tx:
+            wheel, status = self._lock_session(tx, session_id, "wheel, status")
+            if status == "ended":
+                raise SessionEnded(session_id)
+            placed = self._read_bet(tx, session_id, confirmation, WheelKind(str(wheel)))
+            if placed.status != "open":
+                raise BetNotOpen(placed.confirmation, placed.status)
+            now = self._now()
+            row = tx.one(
+                "UPDATE bets SET status = 'withdrawn' WHERE session_id = ? AND confirmation = ?"
+                " RETURNING id",
+                (session_id, placed.confirmation),
+            )
+            assert row is not None
+            balance = tx.one(
+                "UPDATE sessions SET balance = balance + ?, open_stake = open_stake - ?"
+                " WHERE id = ? RETURNING balance",
+                (placed.amount, placed.amount, session_id),
+            )
+            assert balance is not None
+            self._move(tx, session_id, placed.amount, "withdraw", now, bet_id=int(row[0]))
+        withdrawn = PlacedBet(
+            placed.confirmation, placed.bet, placed.amount, "withdrawn", None, None, None,
+            placed.placed_at,
+        )  # fmt: skip
+        return BetReceipt(withdrawn, int(balance[0]))
+
+    def bet(self, session_id: str, confirmation: object) -> PlacedBet:
+        with self._transaction(write=False) as tx:
+            (wheel,) = self._lock_session(tx, session_id, "wheel")
+            return self._read_bet(tx, session_id, confirmation, WheelKind(str(wheel)))
+
+    def _read_bet(
+        self, tx: Transaction, session_id: str, confirmation: object, wheel: WheelKind
+    ) -> PlacedBet:
+        if isinstance(confirmation, bool) or not isinstance(confirmation, int):
+            raise UnknownBet(session_id, confirmation)
+        row = tx.one(
+            f"SELECT {_BET_COLUMNS} FROM bets WHERE session_id = ? AND confirmation = ?",
+            (session_id, confirmation),
+        )
+        if row is None:
+            raise UnknownBet(session_id, confirmation)
+        return _bet_from_row(row, wheel)
+
+    def bets(
+        self, session_id: str, *, status: str | None = None, after: int = 0, limit: int = 100
+    ) -> list[PlacedBet]:
+        """The session's bets in the order placed, optionally only those with ``status``."""
+        if status not in (None, "open", "settled", "withdrawn", "refunded"):
+            raise InvalidRequest("status", "status must be open, settled, withdrawn or refunded")
+        with self._transaction(write=False) as tx:
+            (wheel,) = self._lock_session(tx, session_id, "wheel")
+            query = f"SELECT {_BET_COLUMNS} FROM bets WHERE session_id = ? AND confirmation > ?"
+            params: list[object] = [session_id, after]
+            if status is not None:
+                query += " AND status = ?"
+                params.append(status)
+            rows = tx.all(query + " ORDER BY confirmation LIMIT ?", [*params, limit])
+        return [_bet_from_row(row, WheelKind(str(wheel))) for row in rows]
+
+    # -- spins ------------------------------------------------------------------
+
+    def spin(self, session_id: str) -> SpinResult:
+        """Draw the session's next pocket and settle every open bet exactly once."""
+        with self._transaction() as tx:
+            (wheel_name, la_partage, balance, spin_count, seed, client_seed, status) = (
+                self._lock_session(
+                    tx,
+                    session_id,
+                    "wheel, la_partage, balance, spin_count, server_seed, client_seed, status",
+                )
+            )
+            if status == "ended":
+                raise SessionEnded(session_id)
+            wheel = wheel_for(str(wheel_name))
+            number = int(spin_count) + 1  # type: ignore[call-overload]
+            pocket = fairness.draw(str(seed), str(client_seed), number, wheel.pocket_count)
+            now = self._now()
+            settled: list[PlacedBet] = []
+            updates: list[tuple[int, int, int, int]] = []
+            ledger: list[tuple[object, ...]] = []
+            paid = 0
+            for row in tx.all(
+                f"SELECT {_BET_COLUMNS} FROM bets WHERE session_id = ? AND status = 'open'"
+                " ORDER BY confirmation",
+                (session_id,),
+            ):
+                placed = _bet_from_row(row, wheel.kind)
+                payout = settle(placed.bet, placed.amount, pocket, la_partage=bool(la_partage))
+                outcome = payout - placed.amount
+                bet_id = int(row[0])
+                updates.append((number, payout, outcome, bet_id))
+                if payout:
+                    paid += payout
+                    ledger.append((session_id, payout, "payout", session_id, bet_id, number, now))
+                    ledger.append(
+                        (HOUSE_ACCOUNT, -payout, "payout", session_id, bet_id, number, now)
+                    )
+                settled.append(
+                    PlacedBet(
+                        placed.confirmation,
+                        placed.bet,
+                        placed.amount,
+                        "settled",
+                        number,
+                        payout,
+                        outcome,
+                        placed.placed_at,
+                    )
+                )
+            tx.executemany(
+                "UPDATE bets SET status = 'settled', spin = ?, payout = ?, outcome = ?"
+                " WHERE id = ? AND status = 'open'",
+                updates,
+            )
+            tx.executemany(
+                "INSERT INTO ledger (account, amount, reason, session_id, bet_id, spin, at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                ledger,
+            )
+            new_balance = int(balance) + paid  # type: ignore[call-overload]
+            tx.execute(
+                "UPDATE sessions SET balance = ?, open_stake = 0, spin_count = ? WHERE id = ?",
+                (new_balance, number, session_id),
+            )
+            tx.execute(
+                "INSERT INTO spins (session_id, n, pocket, spun_at) VALUES (?, ?, ?, ?)",
+                (session_id, number, pocket, now),
+            )
+        return SpinResult(session_id, number, describe(pocket), tuple(settled), new_balance)
+
+    def spins(self, session_id: str, *, last: int | None = None) -> list[SpinRecord]:
+        """The session's spins, oldest first; only the newest ``last`` when given."""
+        with self._transaction(write=False) as tx:
+            self._lock_session(tx, session_id, "id")
+            if last is None:
+                rows = tx.all(
+                    "SELECT n, pocket, spun_at FROM spins WHERE session_id = ? ORDER BY n",
+                    (session_id,),
+                )
+            else:
+                rows = tx.all(
+                    "SELECT n, pocket, spun_at FROM spins WHERE session_id = ?"
+                    " ORDER BY n DESC LIMIT ?",
+                    (session_id, max(0, last)),
+                )[::-1]
+        return [SpinRecord(int(n), int(pocket), str(at)) for n, pocket, at in rows]
+
+    def verify(self, session_id: str) -> fairness.Verification:
+        """Recompute every spin of an ended session from its revealed seed."""
+        state = self.session(session_id)
+        if state.server_seed is None:
+            raise SeedNotRevealed(session_id)
+        return fairness.verify(
+            state.server_seed,
+            state.server_seed_hash,
+            state.client_seed,
+            [(spin.number, spin.pocket) for spin in self.spins(session_id)],
+            wheel_for(state.wheel).pocket_count,
+        )

@@ -1,0 +1,306 @@
+"""Connections and transactions over DB-API 2: stdlib sqlite3 or psycopg 3.
+
+Every statement in parlor is written once, with ``?`` placeholders, in SQL both
+engines accept. The few engine differences live here, in ``Dialect``: how a
+placeholder is spelled, how a write transaction begins and how a row is
+locked for the rest of one.
+
+Exceptions::
+
+    StoreError              the database could not do what was asked
+    ├── StoreBusy           the write lock stayed taken past the wait limit: retry later
+    └── StoreUnavailable    the database cannot be reached or opened
+
+SQLite: one file in WAL mode, so readers never block the writer. A write
+transaction starts with ``BEGIN IMMEDIATE``, which takes the write lock up
+front; two transactions that both read and then write can therefore never
+deadlock into ``SQLITE_BUSY`` half-way. Within one process, writers first queue
+on a ``threading.Lock``, because SQLite's own busy handler polls with sleeps of
+up to 100 ms and would turn contention between threads into idle time. Across
+processes (``--workers N``) the busy timeout bounds the wait, then
+``StoreBusy`` says so: nothing is ever silently dropped.
+
+PostgreSQL: a psycopg_pool connection pool; one transaction per operation, and
+operations on one roulette session serialize on ``SELECT … FOR UPDATE`` of its
+row, so different sessions proceed in parallel.
+"""
+
+from __future__ import annotations
+
+import queue
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import unquote, urlsplit
+
+import psycopg
+import psycopg_pool
+
+Row = tuple[Any, ...]
+Params = Sequence[Any]
+
+DEFAULT_SQLITE_URL = "sqlite:///var/parlor.db"
+
+
+class StoreError(Exception):
+    """The database could not do what was asked."""
+
+
+class StoreBusy(StoreError):
+    """The write lock stayed taken longer than the configured wait."""
+
+
+class StoreUnavailable(StoreError):
+    """The database cannot be reached or opened."""
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """What differs between the engines, and nothing else."""
+
+    name: str
+    #: Appended to a SELECT to lock its rows until the transaction ends.
+    lock_rows: str
+    #: DDL for an auto-numbered 64-bit primary key.
+    id_column: str
+    #: Run first in a transaction that must exclude every other one (migrations);
+    #: SQLite's BEGIN IMMEDIATE already does.
+    exclusive_lock: str = ""
+
+    def sql(self, statement: str) -> str:
+        return _translate(statement, self.name)
+
+
+@lru_cache(maxsize=512)
+def _translate(statement: str, dialect: str) -> str:
+    # parlor's SQL never contains a literal "?" or "%", so the swap is exact.
+    if dialect == "postgresql":
+        return statement.replace("%", "%%").replace("?", "%s")
+    return statement
+
+
+SQLITE = Dialect("sqlite", lock_rows="", id_column="INTEGER PRIMARY KEY")
+POSTGRESQL = Dialect(
+    "postgresql",
+    lock_rows=" FOR UPDATE",
+    id_column="BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+    # Any constant works; it only has to be the same in every parlor process.
+    exclusive_lock="SELECT pg_advisory_xact_lock(3600036001)",
+)
+
+
+class Cursor(Protocol):
+    """The part of a DB-API 2 cursor parlor uses."""
+
+    def execute(self, statement: Any, params: Any = ..., /) -> Any: ...
+    def executemany(self, statement: Any, params: Any, /) -> Any: ...
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> Any: ...
+
+
+class Transaction:
+    """One open transaction; statements use ``?`` placeholders on every engine."""
+
+    __slots__ = ("_cursor", "dialect")
+
+    def __init__(self, cursor: Cursor, dialect: Dialect) -> None:
+        self._cursor = cursor
+        self.dialect = dialect
+
+    def execute(self, statement: str, params: Params = ()) -> None:
+        self._cursor.execute(self.dialect.sql(statement), params)
+
+    def executemany(self, statement: str, rows: Sequence[Params]) -> None:
+        if rows:
+            self._cursor.executemany(self.dialect.sql(statement), rows)
+
+    def one(self, statement: str, params: Params = ()) -> Row | None:
+        self._cursor.execute(self.dialect.sql(statement), params)
+        row: Row | None = self._cursor.fetchone()
+        return row
+
+    def all(self, statement: str, params: Params = ()) -> list[Row]:
+        self._cursor.execute(self.dialect.sql(statement), params)
+        return list(self._cursor.fetchall())
+
+
+class Database(Protocol):
+    """A pool of connections that hands out transactions."""
+
+    dialect: Dialect
+    url: str
+
+    def transaction(self, *, write: bool = True) -> AbstractContextManager[Transaction]:
+        """Yield a ``Transaction``: commit on success, roll back on any error."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def _sqlite_path(url: str) -> str:
+    """``sqlite:///var/x.db`` is relative, ``sqlite:////tmp/x.db`` absolute; bare paths work."""
+    if url.startswith("sqlite://"):
+        path = unquote(url.removeprefix("sqlite://"))
+        return path[1:] if path.startswith("/") else path
+    return url
+
+
+class SQLiteDatabase:
+    """A small pool of sqlite3 connections to one WAL-mode file."""
+
+    def __init__(
+        self,
+        url: str = DEFAULT_SQLITE_URL,
+        *,
+        busy_timeout: float = 5.0,
+        synchronous: str = "NORMAL",
+        pool_size: int = 8,
+    ) -> None:
+        self.url = url
+        self.dialect = SQLITE
+        self.path = _sqlite_path(url)
+        if synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+            raise ValueError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}")
+        self._busy_timeout = busy_timeout
+        self._synchronous = synchronous.upper()
+        self._write_lock = threading.Lock()
+        self._idle: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue()
+        self._slots = threading.BoundedSemaphore(pool_size)
+        self._closed = False
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._idle.put(self._connect())  # fail now, with a clear error, if the file is unusable
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            # isolation_level=None: sqlite3 must not open transactions behind our back;
+            # we issue BEGIN IMMEDIATE / BEGIN / COMMIT ourselves.
+            conn = sqlite3.connect(
+                self.path,
+                timeout=self._busy_timeout,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(f"PRAGMA synchronous={self._synchronous}")
+            conn.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.Error as error:
+            raise StoreUnavailable(f"cannot open SQLite database {self.path!r}: {error}") from error
+        return conn
+
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        if self._closed:
+            raise StoreUnavailable("the database has been closed")
+        self._slots.acquire()
+        try:
+            try:
+                conn = self._idle.get_nowait()
+            except queue.Empty:
+                conn = self._connect()
+            try:
+                yield conn
+            finally:
+                self._idle.put(conn)
+        finally:
+            self._slots.release()
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[Transaction]:
+        with self._connection() as conn:
+            if write:
+                with self._write_lock:
+                    yield from self._run(conn, "BEGIN IMMEDIATE")
+            else:
+                yield from self._run(conn, "BEGIN")
+
+    def _run(self, conn: sqlite3.Connection, begin: str) -> Iterator[Transaction]:
+        try:
+            conn.execute(begin)
+        except sqlite3.OperationalError as error:
+            raise _busy_or_error(error, self._busy_timeout) from error
+        try:
+            yield Transaction(conn.cursor(), SQLITE)
+        except BaseException:
+            conn.rollback()
+            raise
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.OperationalError as error:
+            conn.rollback()
+            raise _busy_or_error(error, self._busy_timeout) from error
+
+    def close(self) -> None:
+        self._closed = True
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                return
+
+
+def _busy_or_error(error: sqlite3.OperationalError, waited: float) -> StoreError:
+    text = str(error).lower()
+    if "locked" in text or "busy" in text:
+        return StoreBusy(f"the database stayed busy for {waited:g} s; try again shortly")
+    return StoreError(f"SQLite error: {error}")
+
+
+class PostgresDatabase:
+    """A psycopg_pool pool; each transaction is one pooled connection's transaction."""
+
+    def __init__(self, url: str, *, pool_size: int = 8, connect_timeout: float = 10.0) -> None:
+        self.url = url
+        self.dialect = POSTGRESQL
+        self._pool = psycopg_pool.ConnectionPool(
+            url,
+            min_size=1,
+            max_size=pool_size,
+            timeout=connect_timeout,
+            open=False,
+            kwargs={"autocommit": False},
+        )
+        try:
+            self._pool.open(wait=True, timeout=connect_timeout)
+        except psycopg_pool.PoolTimeout as error:
+            self._pool.close()
+            raise StoreUnavailable(
+                f"cannot connect to PostgreSQL at {_redact(url)}: is the server running?"
+            ) from error
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[Transaction]:
+        try:
+            with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
+                yield Transaction(cursor, POSTGRESQL)
+        except psycopg_pool.PoolTimeout as error:
+            raise StoreBusy(
+                "no database connection came free in time; try again shortly"
+            ) from error
+        except psycopg.OperationalError as error:
+            raise StoreUnavailable(f"PostgreSQL connection failed: {error}") from error
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+def _redact(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@")
+    return url
+
+
+def open_database(url: str | None = None, **options: Any) -> SQLiteDatabase | PostgresDatabase:
+    """Open the database a URL names: postgresql://… or sqlite:///path (the default)."""
+    url = url or DEFAULT_SQLITE_URL
+    scheme = urlsplit(url).scheme
+    if scheme in ("postgresql", "postgres"):
+        return PostgresDatabase(url, **options)
+    if scheme in ("sqlite", "") or "://" not in url:
+        return SQLiteDatabase(url, **options)
+    raise ValueError(f"unsupported database URL {url!r}: use postgresql://… or sqlite:///path")

@@ -1,0 +1,137 @@
+"""The schema, as an ordered list of versioned migrations.
+
+``migrate()`` brings any parlor database, new or old, up to the newest version
+in place: each migration runs in its own transaction together with the bump of
+``schema_version``, so a failure leaves the database at the last good version
+and no data is lost. Migrations are append-only: never edit a released one,
+add the next.
+
+Money columns are BIGINT whole chips. ``{id}`` in DDL becomes the engine's
+auto-numbered key (see ``Dialect.id_column``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from parlor.store.db import Database, Transaction
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    title: str
+    statements: Sequence[str]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "roulette sessions, bets, spins and the ledger",
+        (
+            """CREATE TABLE sessions (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                wheel TEXT NOT NULL CHECK (wheel IN ('american', 'european')),
+                la_partage INTEGER NOT NULL DEFAULT 0 CHECK (la_partage IN (0, 1)),
+                table_min BIGINT NOT NULL CHECK (table_min > 0),
+                table_max BIGINT NOT NULL CHECK (table_max >= table_min),
+                bankroll BIGINT NOT NULL CHECK (bankroll > 0),
+                balance BIGINT NOT NULL CHECK (balance >= 0),
+                open_stake BIGINT NOT NULL DEFAULT 0 CHECK (open_stake >= 0),
+                bet_count INTEGER NOT NULL DEFAULT 0,
+                spin_count INTEGER NOT NULL DEFAULT 0,
+                server_seed TEXT NOT NULL,
+                server_seed_hash TEXT NOT NULL,
+                client_seed TEXT NOT NULL,
+                status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'ended')),
+                opened_at TEXT NOT NULL,
+                ended_at TEXT
+            )""",
+            """CREATE TABLE bets (
+                id {id},
+                session_id TEXT NOT NULL REFERENCES sessions (id),
+                confirmation INTEGER NOT NULL,
+                kind TEXT NOT NULL,
+                numbers TEXT NOT NULL,
+                amount BIGINT NOT NULL CHECK (amount > 0),
+                status TEXT NOT NULL
+                    CHECK (status IN ('open', 'withdrawn', 'settled', 'refunded')),
+                spin INTEGER,
+                payout BIGINT,
+                outcome BIGINT,
+                placed_at TEXT NOT NULL,
+                UNIQUE (session_id, confirmation)
+            )""",
+            # Spins read only a session's open bets; a partial index keeps that cheap
+            # however long the session's history grows.
+            "CREATE INDEX bets_open ON bets (session_id) WHERE status = 'open'",
+            """CREATE TABLE spins (
+                session_id TEXT NOT NULL REFERENCES sessions (id),
+                n INTEGER NOT NULL,
+                pocket INTEGER NOT NULL CHECK (pocket BETWEEN 0 AND 37),
+                spun_at TEXT NOT NULL,
+                PRIMARY KEY (session_id, n)
+            )""",
+            # Double entry: every movement is two rows, +x for one account and -x for
+            # the other, so the whole table always sums to zero. An account is a
+            # session id or 'house'.
+            """CREATE TABLE ledger (
+                id {id},
+                account TEXT NOT NULL,
+                amount BIGINT NOT NULL,
+                reason TEXT NOT NULL
+                    CHECK (reason IN ('bankroll', 'bet', 'withdraw', 'payout', 'refund')),
+                session_id TEXT NOT NULL,
+                bet_id BIGINT,
+                spin INTEGER,
+                at TEXT NOT NULL
+            )""",
+        ),
+    ),
+    Migration(
+        2,
+        "idempotency keys for placing bets",
+        (
+            # A retried POST with the same key returns the first bet instead of
+            # placing another; the fingerprint catches a key reused for another body.
+            """CREATE TABLE idempotency_keys (
+                session_id TEXT NOT NULL REFERENCES sessions (id),
+                key TEXT NOT NULL,
+                fingerprint TEXT NOT NULL,
+                confirmation INTEGER NOT NULL,
+                balance BIGINT NOT NULL,
+                created_at TEXT NOT NULL,
+                PRIMARY KEY (session_id, key)
+            )""",
+        ),
+    ),
+)
+
+LATEST = MIGRATIONS[-1].version
+
+
+def current_version(tx: Transaction) -> int:
+    tx.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    row = tx.one("SELECT MAX(version) FROM schema_version")
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def migrate(db: Database, *, target: int = LATEST) -> int:
+    """Apply every migration above the database's version up to ``target``; return it.
+
+    Each step re-reads the version under an exclusive lock, so several
+    processes starting at once migrate the database exactly once.
+    """
+    while True:
+        with db.transaction() as tx:
+            if tx.dialect.exclusive_lock:
+                tx.execute(tx.dialect.exclusive_lock)
+            version = current_version(tx)
+            step = next((m for m in MIGRATIONS if version < m.version <= target), None)
+            if step is None:
+                return version
+            for statement in step.statements:
+                tx.execute(statement.replace("{id}", tx.dialect.id_column))
+            tx.execute("INSERT INTO schema_version (version) VALUES (?)", (step.version,))
