@@ -215,7 +215,8 @@ def test_idempotency_key_places_once(house: RouletteHouse) -> None:
     state = house.open_session("alice")
     first = house.place_bet(state.id, "red", None, 10, idempotency_key="k1")
     again = house.place_bet(state.id, "Red", [], 10, idempotency_key="k1")
-    assert again.replayed and not first.replayed
+    assert again.replayed
+    assert not first.replayed
     assert again.bet.confirmation == first.bet.confirmation
     assert again.balance == first.balance == 990
     assert house.session(state.id).balance == 990

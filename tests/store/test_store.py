@@ -1,0 +1,211 @@
+"""The store: URLs, migrations in place, a busy SQLite, an absent PostgreSQL."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from parlor.house import errors
+from parlor.house.ledger import check_ledger
+from parlor.house.roulette import RouletteHouse
+from parlor.store.db import (
+    SQLiteDatabase,
+    StoreError,
+    StoreUnavailable,
+    open_database,
+)
+from parlor.store.schema import LATEST, MIGRATIONS, current_version, migrate
+
+
+def test_migrations_are_numbered_in_order() -> None:
+    assert [m.version for m in MIGRATIONS] == list(range(1, len(MIGRATIONS) + 1))
+    assert MIGRATIONS[-1].version == LATEST
+
+
+def test_migrate_twice_is_a_no_op(db_url: str) -> None:
+    db = open_database(db_url)
+    try:
+        assert migrate(db) == LATEST
+        assert migrate(db) == LATEST
+        with db.transaction() as tx:
+            assert tx.all("SELECT version FROM schema_version ORDER BY version") == [
+                (v,) for v in range(1, LATEST + 1)
+            ]
+    finally:
+        db.close()
+
+
+def test_upgrade_in_place_keeps_every_row(db_url: str) -> None:
+    """A database made by version 1 upgrades to the latest with nothing lost."""
+    db = open_database(db_url)
+    try:
+        assert migrate(db, target=1) == 1
+        house = RouletteHouse(db)
+        state = house.open_session("old-timer")
+        house.place_bet(state.id, "red", None, 10)
+        house.spin(state.id)
+        house.place_bet(state.id, "split", [17, 20], 20)
+        before = (house.session(state.id), house.bets(state.id), house.spins(state.id))
+
+        assert migrate(db) == LATEST
+        assert (house.session(state.id), house.bets(state.id), house.spins(state.id)) == before
+        # The new version's feature works on the old data.
+        receipt = house.place_bet(state.id, "black", None, 10, idempotency_key="after-upgrade")
+        assert receipt.bet.confirmation == 3
+        assert check_ledger(db).ok
+    finally:
+        db.close()
+
+
+def test_concurrent_migrations_run_once(db_url: str) -> None:
+    databases = [open_database(db_url) for _ in range(4)]
+    results: list[int] = []
+    barrier = threading.Barrier(4)
+
+    def run(index: int) -> None:
+        barrier.wait()
+        results.append(migrate(databases[index]))
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert results == [LATEST] * 4
+        with databases[0].transaction() as tx:
+            assert current_version(tx) == LATEST
+            assert tx.one("SELECT COUNT(*) FROM schema_version") == (LATEST,)
+    finally:
+        for database in databases:
+            database.close()
+
+
+def test_busy_sqlite_fails_clearly_and_changes_nothing(tmp_path: Path) -> None:
+    """Another process holding the write lock: a bounded wait, then HouseBusy."""
+    url = f"sqlite:///{tmp_path / 'busy.db'}"
+    db = SQLiteDatabase(url, busy_timeout=0.2)
+    migrate(db)
+    house = RouletteHouse(db)
+    state = house.open_session("alice")
+    before = (house.session(state.id), check_ledger(db))
+
+    # A second connection, like another `parlor serve --workers` process, holds the lock.
+    blocker = sqlite3.connect(db.path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(errors.HouseBusy, match="busy"):
+            house.place_bet(state.id, "red", None, 10)
+        with pytest.raises(errors.HouseBusy):
+            house.open_session("bob")
+        # Reads still work while the writer is blocked (WAL).
+        assert house.session(state.id).balance == 1000
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert (house.session(state.id), check_ledger(db)) == before
+    house.place_bet(state.id, "red", None, 10)  # and the house recovers at once
+    db.close()
+
+
+def test_sqlite_is_in_wal_mode(tmp_path: Path) -> None:
+    db = SQLiteDatabase(f"sqlite:///{tmp_path / 'wal.db'}", synchronous="full")
+    with db.transaction(write=False) as tx:
+        assert tx.one("PRAGMA journal_mode") == ("wal",)
+        assert tx.one("PRAGMA synchronous") == (2,)
+        assert tx.one("PRAGMA foreign_keys") == (1,)
+    db.close()
+
+
+def test_sqlite_rolls_back_on_error(tmp_path: Path) -> None:
+    db = SQLiteDatabase(f"sqlite:///{tmp_path / 'rb.db'}")
+    with db.transaction() as tx:
+        tx.execute("CREATE TABLE t (x INTEGER)")
+    with pytest.raises(RuntimeError), db.transaction() as tx:
+        tx.execute("INSERT INTO t VALUES (1)")
+        raise RuntimeError("boom")
+    with db.transaction(write=False) as tx:
+        assert tx.one("SELECT COUNT(*) FROM t") == (0,)
+    db.close()
+    with pytest.raises(StoreUnavailable, match="closed"), db.transaction():
+        pass
+
+
+def test_sqlite_error_that_is_not_busy(tmp_path: Path) -> None:
+    db = SQLiteDatabase(f"sqlite:///{tmp_path / 'e.db'}")
+    with db.transaction() as tx:
+        tx.execute("CREATE TABLE t (x INTEGER)")
+    # COMMIT failing for a reason other than a lock surfaces as a plain StoreError.
+    with pytest.raises(StoreError, match="SQLite error"), db.transaction() as tx:
+        tx.execute("INSERT INTO t VALUES (1)")
+        tx.execute("COMMIT")  # ends the transaction early, so the real COMMIT fails
+    db.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("sqlite:///var/x.db", "var/x.db"),
+        ("sqlite:////tmp/parlor-x.db", "/tmp/parlor-x.db"),
+        ("plain/path.db", "plain/path.db"),
+    ],
+)
+def test_sqlite_urls(
+    url: str, expected: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    db = open_database(url)
+    assert isinstance(db, SQLiteDatabase)
+    assert db.path == expected
+    db.close()
+
+
+def test_default_url_is_sqlite_under_var(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    db = open_database(None)
+    assert isinstance(db, SQLiteDatabase)
+    assert (tmp_path / "var" / "parlor.db").exists()
+    db.close()
+
+
+def test_unsupported_url() -> None:
+    with pytest.raises(ValueError, match="unsupported database URL"):
+        open_database("mysql://localhost/parlor")
+
+
+def test_bad_synchronous_setting(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="synchronous"):
+        SQLiteDatabase(f"sqlite:///{tmp_path / 'x.db'}", synchronous="sometimes")
+
+
+def test_unopenable_sqlite_file(tmp_path: Path) -> None:
+    (tmp_path / "dir.db").mkdir()
+    with pytest.raises(StoreUnavailable, match="cannot open"):
+        SQLiteDatabase(f"sqlite:///{tmp_path / 'dir.db'}")
+
+
+def test_unreachable_postgres_says_so() -> None:
+    with pytest.raises(StoreUnavailable, match="is the server running") as info:
+        open_database("postgresql://parlor:secret@127.0.0.1:1/none", connect_timeout=1.0)
+    assert "secret" not in str(info.value)
+
+
+@pytest.mark.postgres
+def test_postgres_connection_lost_mid_transaction(postgres_url: str) -> None:
+    db = open_database(postgres_url)
+    migrate(db)
+    with pytest.raises(StoreUnavailable), db.transaction() as tx:
+        tx.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+    db.close()
+
+
+@pytest.mark.postgres
+def test_postgres_only_driver_errors_are_translated(postgres_url: str) -> None:
+    db = open_database(postgres_url)
+    with pytest.raises(psycopg.errors.UndefinedTable), db.transaction() as tx:
+        tx.execute("SELECT * FROM no_such_table")
+    db.close()
