@@ -295,12 +295,24 @@ def _redact(url: str) -> str:
     return url
 
 
-def open_database(url: str | None = None, **options: Any) -> SQLiteDatabase | PostgresDatabase:
-    """Open the database a URL names: postgresql://… or sqlite:///path (the default)."""
+def open_database(
+    url: str | None = None,
+    *,
+    pool_size: int = 8,
+    busy_timeout: float = 5.0,
+    synchronous: str = "NORMAL",
+    connect_timeout: float = 10.0,
+) -> SQLiteDatabase | PostgresDatabase:
+    """Open the database a URL names: postgresql://… or sqlite:///path (the default).
+
+    ``busy_timeout`` and ``synchronous`` apply to SQLite, ``connect_timeout`` to PostgreSQL.
+    """
     url = url or DEFAULT_SQLITE_URL
     scheme = urlsplit(url).scheme
     if scheme in ("postgresql", "postgres"):
-        return PostgresDatabase(url, **options)
+        return PostgresDatabase(url, pool_size=pool_size, connect_timeout=connect_timeout)
     if scheme in ("sqlite", "") or "://" not in url:
-        return SQLiteDatabase(url, **options)
+        return SQLiteDatabase(
+            url, busy_timeout=busy_timeout, synchronous=synchronous, pool_size=pool_size
+        )
     raise ValueError(f"unsupported database URL {url!r}: use postgresql://… or sqlite:///path")

@@ -1,0 +1,157 @@
+"""The versioned REST API under /api/v1: sessions, bets, spins, rules.
+
+Every resource is a thin translation: read the request, call one house
+operation, write its value as JSON. Errors are raised, never rendered here:
+``problems.py`` turns them into problem+json.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import falcon
+
+from parlor.house.roulette import RouletteHouse
+from parlor.service.bodies import idempotency_key, read_json
+from parlor.service.represent import (
+    bet_json,
+    receipt_json,
+    session_json,
+    spin_json,
+    spin_record_json,
+    verification_json,
+)
+
+PREFIX = "/api/v1"
+BET_STATUSES = ("open", "settled", "withdrawn", "refunded")
+PAGE_MAX = 1000
+
+
+class Sessions:
+    def __init__(self, house: RouletteHouse) -> None:
+        self._house = house
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        body = read_json(req)
+        state = self._house.open_session(
+            body.get("name"),
+            bankroll=body.get("bankroll"),
+            table_min=body.get("table_min"),
+            table_max=body.get("table_max"),
+            wheel=body.get("wheel", "american"),
+            la_partage=body.get("la_partage", False),
+            client_seed=body.get("client_seed"),
+        )
+        resp.status = falcon.HTTP_201
+        resp.location = f"{PREFIX}/sessions/{state.id}"
+        resp.media = session_json(state)
+
+
+class Session:
+    def __init__(self, house: RouletteHouse) -> None:
+        self._house = house
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, session_id: str) -> None:
+        resp.media = session_json(self._house.session(session_id))
+
+
+class SessionEnd:
+    def __init__(self, house: RouletteHouse) -> None:
+        self._house = house
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, session_id: str) -> None:
+        read_json(req)
+        resp.media = session_json(self._house.end_session(session_id))
+
+
+class Verification:
+    def __init__(self, house: RouletteHouse) -> None:
+        self._house = house
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, session_id: str) -> None:
+        resp.media = verification_json(self._house.verify(session_id))
+
+
+class Bets:
+    def __init__(self, house: RouletteHouse) -> None:
+        self._house = house
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, session_id: str) -> None:
+        body = read_json(req)
+        receipt = self._house.place_bet(
+            session_id,
+            body.get("proposition"),
+            body.get("numbers"),
+            body.get("amount"),
+            idempotency_key=idempotency_key(req),
+        )
+        # A replayed request answers exactly as the first did (RFC draft
+        # "The Idempotency-Key HTTP Header Field"), so the status stays 201.
+        resp.status = falcon.HTTP_201
+        resp.location = f"{PREFIX}/sessions/{session_id}/bets/{receipt.bet.confirmation}"
+        resp.media = receipt_json(receipt)
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, session_id: str) -> None:
+        status = req.get_param("status")
+        if status is not None and status not in BET_STATUSES:
+            raise falcon.HTTPInvalidParam(f"use one of {', '.join(BET_STATUSES)}", "status")
+        after = req.get_param_as_int("after", min_value=0, default=0)
+        limit = req.get_param_as_int("limit", min_value=1, max_value=PAGE_MAX, default=100)
+        bets = self._house.bets(session_id, status=status, after=after, limit=limit)
+        resp.media = {"bets": [bet_json(b) for b in bets]}
+
+
+class Bet:
+    def __init__(self, house: RouletteHouse) -> None:
+        self._house = house
+
+    def on_get(
+        self, req: falcon.Request, resp: falcon.Response, session_id: str, confirmation: int
+    ) -> None:
+        placed = self._house.bet(session_id, confirmation)
+        resp.media = {"bet": bet_json(placed), "outcome": placed.outcome}
+
+    def on_delete(
+        self, req: falcon.Request, resp: falcon.Response, session_id: str, confirmation: int
+    ) -> None:
+        resp.media = receipt_json(self._house.withdraw_bet(session_id, confirmation))
+
+
+class Spins:
+    def __init__(self, house: RouletteHouse) -> None:
+        self._house = house
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, session_id: str) -> None:
+        read_json(req)
+        result = self._house.spin(session_id)
+        resp.status = falcon.HTTP_201
+        resp.media = spin_json(result)
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, session_id: str) -> None:
+        last = req.get_param_as_int("last", min_value=1, max_value=PAGE_MAX)
+        records = self._house.spins(session_id, last=last)
+        resp.media = {"spins": [spin_record_json(r) for r in records]}
+
+
+class Document:
+    """A fixed JSON document computed once at start-up (rules, OpenAPI)."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self._document = document
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.media = self._document
+
+
+def add_api_routes(
+    app: falcon.App, house: RouletteHouse, rules: dict[str, Any], openapi: dict[str, Any]
+) -> None:
+    app.add_route(f"{PREFIX}/sessions", Sessions(house))
+    app.add_route(f"{PREFIX}/sessions/{{session_id}}", Session(house))
+    app.add_route(f"{PREFIX}/sessions/{{session_id}}/end", SessionEnd(house))
+    app.add_route(f"{PREFIX}/sessions/{{session_id}}/verification", Verification(house))
+    app.add_route(f"{PREFIX}/sessions/{{session_id}}/bets", Bets(house))
+    app.add_route(f"{PREFIX}/sessions/{{session_id}}/bets/{{confirmation:int}}", Bet(house))
+    app.add_route(f"{PREFIX}/sessions/{{session_id}}/spins", Spins(house))
+    app.add_route(f"{PREFIX}/rules", Document(rules))
+    app.add_route(f"{PREFIX}/openapi.json", Document(openapi))

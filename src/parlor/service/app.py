@@ -1,0 +1,61 @@
+"""The REST service as one WSGI app: routes, error handling, access log.
+
+``create_app(house)`` builds it around a house (tests pass their own);
+``app_from_env()`` is the factory Granian imports in each worker process,
+configured from ``PARLOR_*`` variables set by ``parlor serve``.
+"""
+
+from __future__ import annotations
+
+import falcon
+
+from parlor.house.errors import HouseError
+from parlor.house.roulette import RouletteHouse
+from parlor.roulette.wheel import HouseWheel
+from parlor.service.api import add_api_routes
+from parlor.service.openapi import openapi_document
+from parlor.service.problems import handle_house_error, handle_unexpected, serialize_problem
+from parlor.service.represent import rules_json
+from parlor.service.seed_routes import add_seed_routes
+from parlor.settings import Settings
+from parlor.store.db import open_database
+from parlor.store.schema import migrate
+from parlor.wsgi.accesslog import AccessLog
+from parlor.wsgi.types import WSGIApp
+
+
+def create_falcon_app(house: RouletteHouse, wheel: HouseWheel | None = None) -> falcon.App:
+    """The bare Falcon app, without pipes: what in-process tests drive."""
+    app = falcon.App(media_type=falcon.MEDIA_JSON)
+    # The seed's URLs end in "/" ("/json/"); with stripping on, routes are declared
+    # without it and "/json/" and "/json" both reach the same resource.
+    app.req_options.strip_url_path_trailing_slash = True
+    app.set_error_serializer(serialize_problem)
+    app.add_error_handler(Exception, handle_unexpected)
+    app.add_error_handler(HouseError, handle_house_error)
+    add_seed_routes(app, house, wheel or HouseWheel())
+    add_api_routes(app, house, rules_json(house.limits), openapi_document())
+    return app
+
+
+def create_app(house: RouletteHouse, wheel: HouseWheel | None = None) -> WSGIApp:
+    """The service with its pipeline, outermost first."""
+    app: WSGIApp = create_falcon_app(house, wheel)
+    for pipe in (AccessLog,):
+        app = pipe(app)
+    return app
+
+
+def house_from_settings(settings: Settings) -> RouletteHouse:
+    db = open_database(
+        settings.database_url,
+        busy_timeout=settings.sqlite_busy_timeout,
+        synchronous=settings.sqlite_synchronous,
+    )
+    migrate(db)
+    return RouletteHouse(db, limits=settings.limits)
+
+
+def app_from_env() -> WSGIApp:
+    """Granian's factory: one house per worker process."""
+    return create_app(house_from_settings(Settings.from_env()))

@@ -1,0 +1,113 @@
+"""RFC 9457 problem details: every error the service answers, as one shape.
+
+``Problem`` is a Falcon HTTPError carrying the extension members parlor adds
+(``code``, a stable machine name, and ``field``, the request field at fault).
+``serialize_problem`` renders any Falcon error — ours, or Falcon's own 404, 405
+and friends — as ``application/problem+json``. ``house_error`` maps the house's
+exception tree to statuses by class, in one table.
+"""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+import sys
+import traceback
+from typing import Any
+
+import falcon
+
+from parlor.house import errors
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class Problem(falcon.HTTPError):
+    """An HTTP error with a problem+json body."""
+
+    def __init__(
+        self,
+        status: str | int,
+        detail: str,
+        *,
+        code: str,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(status, description=detail, headers=headers)
+        self.code = code
+        self.field = field
+
+
+def problem_body(error: falcon.HTTPError) -> dict[str, Any]:
+    status = int(error.status_code)
+    # With type "about:blank" the title must be the status's phrase (RFC 9457 §4.2.1).
+    title = HTTPStatus(status).phrase
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": error.description or _DEFAULT_DETAIL.get(status, title),
+    }
+    if isinstance(error, Problem):
+        body["code"] = error.code
+        if error.field is not None:
+            body["field"] = error.field
+    else:
+        body["code"] = title.lower().replace(" ", "_").replace("-", "_")
+    return body
+
+
+_DEFAULT_DETAIL = {
+    404: "no such resource: see /api/v1/openapi.json for the routes",
+    405: "this resource does not answer that method: see the Allow header",
+}
+
+
+def serialize_problem(req: falcon.Request, resp: falcon.Response, error: falcon.HTTPError) -> None:
+    resp.content_type = PROBLEM_JSON
+    resp.text = json.dumps(problem_body(error))
+
+
+# Statuses by class; the first match in this order wins, so subclasses come first.
+_STATUS: tuple[tuple[type[errors.HouseError], str, str], ...] = (
+    (errors.IdempotencyMismatch, falcon.HTTP_422, "idempotency_key_reused"),
+    (errors.InvalidBet, falcon.HTTP_422, "invalid_bet"),
+    (errors.InvalidRequest, falcon.HTTP_422, "invalid_request"),
+    (errors.UnknownSession, falcon.HTTP_404, "unknown_session"),
+    (errors.UnknownBet, falcon.HTTP_404, "unknown_bet"),
+    (errors.InsufficientBalance, falcon.HTTP_409, "insufficient_balance"),
+    (errors.SessionEnded, falcon.HTTP_409, "session_ended"),
+    (errors.BetNotOpen, falcon.HTTP_409, "bet_not_open"),
+    (errors.SeedNotRevealed, falcon.HTTP_409, "seed_not_revealed"),
+    (errors.HouseBusy, falcon.HTTP_503, "busy"),
+)
+
+
+def house_error(error: errors.HouseError) -> Problem:
+    for cls, status, code in _STATUS:
+        if isinstance(error, cls):
+            field = error.field if isinstance(error, errors.InvalidRequest) else None
+            headers = {"Retry-After": "1"} if status == falcon.HTTP_503 else None
+            return Problem(status, error.message, code=code, field=field, headers=headers)
+    return Problem(falcon.HTTP_409, error.message, code="conflict")
+
+
+def handle_house_error(
+    req: falcon.Request, resp: falcon.Response, error: errors.HouseError, params: dict[str, Any]
+) -> None:
+    raise house_error(error)
+
+
+def handle_unexpected(
+    req: falcon.Request, resp: falcon.Response, error: Exception, params: dict[str, Any]
+) -> None:
+    """Last resort: log the traceback on the server, never show it to the client."""
+    if isinstance(error, falcon.HTTPError):
+        raise error
+    traceback.print_exception(error, file=sys.stderr)
+    raise Problem(
+        falcon.HTTP_500,
+        "the server hit an unexpected error; it has been logged",
+        code="internal_error",
+    )
