@@ -24,20 +24,18 @@ _LENIENT_TYPES = ("application/x-www-form-urlencoded", "text/plain")
 
 def _is_json_type(content_type: str) -> bool:
     media = content_type.split(";", 1)[0].strip().lower()
-    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
 
 
 def read_json(req: falcon.Request, *, lenient: bool = False) -> dict[str, Any]:
     length = req.content_length
     if length is not None and length > MAX_BODY:
-        raise Problem(
-            falcon.HTTP_413, f"the body is over {MAX_BODY} bytes", code="body_too_large"
-        )
+        raise Problem(falcon.HTTP_413, f"the body is over {MAX_BODY} bytes", code="body_too_large")
     raw = req.bounded_stream.read(MAX_BODY + 1)
     if len(raw) > MAX_BODY:
-        raise Problem(
-            falcon.HTTP_413, f"the body is over {MAX_BODY} bytes", code="body_too_large"
-        )
+        raise Problem(falcon.HTTP_413, f"the body is over {MAX_BODY} bytes", code="body_too_large")
     if not raw.strip():
         return {}
     content_type = req.content_type or ""
@@ -58,9 +56,7 @@ def read_json(req: falcon.Request, *, lenient: bool = False) -> dict[str, Any]:
             falcon.HTTP_400, f"the body is not valid JSON: {error}", code="malformed_json"
         ) from None
     if not isinstance(document, dict):
-        raise Problem(
-            falcon.HTTP_422, "the body must be a JSON object", code="invalid_request"
-        )
+        raise Problem(falcon.HTTP_422, "the body must be a JSON object", code="invalid_request")
     return document
 
 

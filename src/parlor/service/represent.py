@@ -62,15 +62,17 @@ def spin_json(result: SpinResult) -> dict[str, Any]:
     return {
         "spin": result.number,
         "result": result.result.to_json(),
-        "settled": [
-            {"confirmation": b.confirmation, "outcome": b.outcome} for b in result.settled
-        ],
+        "settled": [{"confirmation": b.confirmation, "outcome": b.outcome} for b in result.settled],
         "balance": result.balance,
     }
 
 
 def spin_record_json(record: SpinRecord) -> dict[str, Any]:
-    return {"spin": record.number, "result": describe(record.pocket).to_json(), "spun_at": record.spun_at}
+    return {
+        "spin": record.number,
+        "result": describe(record.pocket).to_json(),
+        "spun_at": record.spun_at,
+    }
 
 
 def verification_json(verification: Verification) -> dict[str, Any]:
@@ -87,7 +89,10 @@ def verification_json(verification: Verification) -> dict[str, Any]:
 
 
 def _edge(value: Fraction) -> dict[str, Any]:
-    return {"fraction": f"{value.numerator}/{value.denominator}", "percent": round(float(value) * 100, 3)}
+    return {
+        "fraction": f"{value.numerator}/{value.denominator}",
+        "percent": round(float(value) * 100, 3),
+    }
 
 
 def rules_json(limits: HouseLimits) -> dict[str, Any]:
@@ -107,19 +112,21 @@ def rules_json(limits: HouseLimits) -> dict[str, Any]:
         }
         if kind == "european":
             entry["la_partage_edge"] = _edge(
-                house_edge(next(b for b in all_bets(wheel) if b.kind in EVEN_MONEY), wheel, la_partage=True)
+                house_edge(
+                    next(b for b in all_bets(wheel) if b.kind in EVEN_MONEY), wheel, la_partage=True
+                )
             )
         wheels[kind.value] = entry
     return {
         "wheels": wheels,
         "red": sorted(RED_NUMBERS),
         "numbers": {
-            "straight": "1 pocket: 0-36 as a number, or \"0\" / \"00\" as a string",
+            "straight": '1 pocket: 0-36 as a number, or "0" / "00" as a string',
             "split": "2 neighbours across or down, e.g. [17, 20]",
             "street": "3 numbers of one row, e.g. [4, 5, 6]",
             "corner": "4 numbers of a 2x2 square, e.g. [1, 2, 4, 5]",
             "six_line": "6 numbers of two neighbouring rows, e.g. [1, 2, 3, 4, 5, 6]",
-            "five": "[0, \"00\", 1, 2, 3] (American)",
+            "five": '[0, "00", 1, 2, 3] (American)',
             "first_four": "[0, 1, 2, 3] (European)",
             "dozen": "[1], [2] or [3]",
             "column": "[1], [2] or [3]",

@@ -1,0 +1,195 @@
+"""Running the front doors: one Granian server per WSGI app, and a supervisor for all.
+
+``parlor service`` runs the REST service in this process (Granian spawns its
+workers). ``parlor serve`` is a small supervisor: it starts each front door as
+a child process (``python -m parlor service …``), waits until each accepts
+connections, prints where everything listens, and on SIGINT or SIGTERM stops
+the children and exits 0. A child that dies takes the others down with it,
+and the supervisor says which one and why it probably did.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import FrameType
+from typing import IO
+
+from parlor.settings import Settings
+
+SERVICE_TARGET = "parlor.service.app:app_from_env"
+BLOCKING_THREADS = 16
+
+
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """The PARLOR_* variables that carry ``settings`` into worker processes."""
+    return {
+        "PARLOR_DATABASE_URL": settings.database_url,
+        "PARLOR_SQLITE_BUSY_TIMEOUT": str(settings.sqlite_busy_timeout),
+        "PARLOR_SQLITE_SYNCHRONOUS": settings.sqlite_synchronous,
+    }
+
+
+def run_wsgi(
+    target: str, *, host: str, port: int, workers: int, label: str, out: IO[str] | None = None
+) -> None:
+    """Serve a WSGI app factory with Granian until SIGINT or SIGTERM."""
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
+    from granian.server import Server
+
+    server = Server(
+        target,
+        address=host,
+        port=port,
+        interface=Interfaces.WSGI,
+        workers=workers,
+        # WSGI runs on a thread pool; beyond a few threads per core, more only
+        # queue on the GIL and the database lock (Granian's default is 512).
+        blocking_threads=BLOCKING_THREADS,
+        factory=True,
+        log_level=LogLevels.warning,
+    )
+    shown_host = f"[{host}]" if ":" in host else host
+
+    def announce() -> None:
+        print(
+            f"parlor {label} listening on http://{shown_host}:{port}/",
+            file=out or sys.stderr,
+            flush=True,
+        )
+
+    server.on_startup(announce)
+    server.serve()
+
+
+def run_service(settings: Settings) -> None:
+    os.environ.update(settings_environment(settings))
+    run_wsgi(
+        SERVICE_TARGET,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        label="REST service",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FrontDoor:
+    label: str
+    argv: Sequence[str]
+    host: str
+    port: int
+
+
+def front_doors(settings: Settings) -> list[FrontDoor]:
+    python = [sys.executable, "-m", "parlor"]
+    common = ["--host", settings.host, "--database", settings.database_url]
+    return [
+        FrontDoor(
+            "REST service",
+            [
+                *python,
+                "service",
+                *common,
+                "--port",
+                str(settings.port),
+                "--workers",
+                str(settings.workers),
+            ],
+            settings.host,
+            settings.port,
+        ),
+    ]
+
+
+def _accepts(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+class Supervisor:
+    """Start front doors as children; stop them all on a signal or when one dies."""
+
+    def __init__(self, doors: Sequence[FrontDoor], *, out: IO[str] | None = None) -> None:
+        self.doors = list(doors)
+        self._out = out or sys.stderr
+        self._stopping = False
+        self._children: list[subprocess.Popen[bytes]] = []
+
+    def _say(self, text: str) -> None:
+        print(text, file=self._out, flush=True)
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        self._stopping = True
+
+    def run(self, *, ready_timeout: float = 60.0) -> int:
+        previous = {
+            sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)
+        }
+        try:
+            self._children = [subprocess.Popen(door.argv) for door in self.doors]
+            failed = self._wait_until_ready(ready_timeout)
+            if failed is None and not self._stopping:
+                self._say("parlor is ready; press Ctrl+C to stop")
+                failed = self._watch()
+            return self._stop(failed)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def _wait_until_ready(self, timeout: float) -> int | None:
+        deadline = time.monotonic() + timeout
+        pending = set(range(len(self.doors)))
+        while pending and not self._stopping:
+            for index in sorted(pending):
+                door, child = self.doors[index], self._children[index]
+                if child.poll() is not None:
+                    return index
+                if _accepts(door.host, door.port):
+                    pending.discard(index)
+            if time.monotonic() > deadline:
+                self._say(
+                    f"parlor: {self.doors[min(pending)].label} did not start within {timeout:g} s"
+                )
+                return min(pending)
+            time.sleep(0.05)
+        return None
+
+    def _watch(self) -> int | None:
+        while not self._stopping:
+            for index, child in enumerate(self._children):
+                if child.poll() is not None:
+                    return index
+            time.sleep(0.2)
+        return None
+
+    def _stop(self, failed: int | None) -> int:
+        if failed is not None:
+            door, code = self.doors[failed], self._children[failed].poll()
+            self._say(
+                f"parlor: the {door.label} stopped (exit {code}); if port {door.port} is"
+                " already in use, choose another with --port"
+            )
+        for child in self._children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in self._children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+        if failed is None:
+            self._say("parlor stopped")
+            return 0
+        return 1
