@@ -6,7 +6,7 @@ variable, then the default in ``settings.py``.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -50,7 +50,7 @@ Workers = Annotated[
 ]
 
 
-def _settings(**overrides: object) -> Settings:
+def _settings(**overrides: Any) -> Settings:
     try:
         return Settings.from_env(**overrides)
     except ValueError as error:

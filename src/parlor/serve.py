@@ -137,7 +137,8 @@ class Supervisor:
             sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)
         }
         try:
-            self._children = [subprocess.Popen(door.argv) for door in self.doors]
+            # argv is built by front_doors() from this interpreter and typed settings.
+            self._children = [subprocess.Popen(door.argv) for door in self.doors]  # noqa: S603
             failed = self._wait_until_ready(ready_timeout)
             if failed is None and not self._stopping:
                 self._say("parlor is ready; press Ctrl+C to stop")

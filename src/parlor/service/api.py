@@ -144,7 +144,10 @@ class Document:
 
 
 def add_api_routes(
-    app: falcon.App, house: RouletteHouse, rules: dict[str, Any], openapi: dict[str, Any]
+    app: falcon.App[falcon.Request, falcon.Response],
+    house: RouletteHouse,
+    rules: dict[str, Any],
+    openapi: dict[str, Any],
 ) -> None:
     app.add_route(f"{PREFIX}/sessions", Sessions(house))
     app.add_route(f"{PREFIX}/sessions/{{session_id}}", Session(house))

@@ -24,7 +24,9 @@ from parlor.wsgi.accesslog import AccessLog
 from parlor.wsgi.types import WSGIApp
 
 
-def create_falcon_app(house: RouletteHouse, wheel: HouseWheel | None = None) -> falcon.App:
+def create_falcon_app(
+    house: RouletteHouse, wheel: HouseWheel | None = None
+) -> falcon.App[falcon.Request, falcon.Response]:
     """The bare Falcon app, without pipes: what in-process tests drive."""
     app = falcon.App(media_type=falcon.MEDIA_JSON)
     # The seed's URLs end in "/" ("/json/"); with stripping on, routes are declared

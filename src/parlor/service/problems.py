@@ -10,9 +10,9 @@ exception tree to statuses by class, in one table.
 from __future__ import annotations
 
 import json
-from http import HTTPStatus
 import sys
 import traceback
+from http import HTTPStatus
 from typing import Any
 
 import falcon
@@ -35,7 +35,7 @@ class Problem(falcon.HTTPError):
         headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(status, description=detail, headers=headers)
-        self.code = code
+        self.problem_code = code
         self.field = field
 
 
@@ -50,7 +50,7 @@ def problem_body(error: falcon.HTTPError) -> dict[str, Any]:
         "detail": error.description or _DEFAULT_DETAIL.get(status, title),
     }
     if isinstance(error, Problem):
-        body["code"] = error.code
+        body["code"] = error.problem_code
         if error.field is not None:
             body["field"] = error.field
     else:

@@ -99,7 +99,9 @@ class Spin:
         resp.media = spin_json(self._house.spin(session_id))
 
 
-def add_seed_routes(app: falcon.App, house: RouletteHouse, wheel: HouseWheel) -> None:
+def add_seed_routes(
+    app: falcon.App[falcon.Request, falcon.Response], house: RouletteHouse, wheel: HouseWheel
+) -> None:
     app.add_route("/json", WheelJson(wheel))
     app.add_route("/html", WheelHtml(wheel))
     app.add_route("/session", Sessions(house))
