@@ -19,7 +19,7 @@ MAX_BODY = 64 * 1024
 
 # The seed's clients used urllib2, which labels any POST body as a form unless
 # told otherwise; the seed-compatible routes accept JSON sent that way too.
-_LENIENT_TYPES = ("application/x-www-form-urlencoded", "text/plain")
+_LENIENT_TYPES = ("application/x-www-form-urlencoded",)
 
 
 def _is_json_type(content_type: str) -> bool:
