@@ -24,7 +24,7 @@ from typing import IO
 from parlor.settings import Settings
 
 SERVICE_TARGET = "parlor.service.app:app_from_env"
-BLOCKING_THREADS = 16
+BLOCKING_THREADS = 8
 
 
 def settings_environment(settings: Settings) -> dict[str, str]:

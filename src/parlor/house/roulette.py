@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from parlor.house.errors import (
     BetNotOpen,
@@ -46,6 +47,7 @@ from parlor.settings import HouseLimits
 from parlor.store.db import Database, StoreBusy, Transaction
 
 HOUSE_ACCOUNT = "house"
+T = TypeVar("T")
 
 _SESSION_COLUMNS = (
     "id, name, wheel, la_partage, table_min, table_max, bankroll, balance, open_stake,"
@@ -220,10 +222,17 @@ class RouletteHouse:
     # -- plumbing -------------------------------------------------------------
 
     @contextmanager
-    def _transaction(self, *, write: bool = True) -> Iterator[Transaction]:
+    def _reading(self) -> Iterator[Transaction]:
         try:
-            with self.db.transaction(write=write) as tx:
+            with self.db.transaction(write=False) as tx:
                 yield tx
+        except StoreBusy as error:
+            raise HouseBusy(str(error)) from error
+
+    def _write(self, work: Callable[[Transaction], T]) -> T:
+        """Run ``work`` in a write transaction; SQLite may commit it with others (group commit)."""
+        try:
+            return self.db.write(work)
         except StoreBusy as error:
             raise HouseBusy(str(error)) from error
 
@@ -315,7 +324,8 @@ class RouletteHouse:
         server_seed = self._new_server_seed()
         session_id = self._new_session_id()
         now = self._now()
-        with self._transaction() as tx:
+
+        def work(tx: Transaction) -> SessionState:
             tx.execute(
                 "INSERT INTO sessions (id, name, wheel, la_partage, table_min, table_max,"
                 " bankroll, balance, server_seed, server_seed_hash, client_seed, opened_at)"
@@ -326,16 +336,19 @@ class RouletteHouse:
             )  # fmt: skip
             self._move(tx, session_id, chips, "bankroll", now)
             row = tx.one(f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id = ?", (session_id,))
-        assert row is not None
-        return _session_from_row(row)
+            assert row is not None
+            return _session_from_row(row)
+
+        return self._write(work)
 
     def session(self, session_id: str) -> SessionState:
-        with self._transaction(write=False) as tx:
+        with self._reading() as tx:
             return _session_from_row(self._lock_session(tx, session_id, _SESSION_COLUMNS))
 
     def end_session(self, session_id: str) -> SessionState:
         """End the session: refund its open bets and reveal its server seed."""
-        with self._transaction() as tx:
+
+        def work(tx: Transaction) -> SessionState:
             row = self._lock_session(tx, session_id, "status")
             if row[0] == "ended":
                 raise SessionEnded(session_id)
@@ -356,10 +369,12 @@ class RouletteHouse:
                 (now, session_id),
             )
             ended = tx.one(f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id = ?", (session_id,))
-        assert ended is not None
-        return _session_from_row(ended)
+            assert ended is not None
+            return _session_from_row(ended)
 
-    # -- bets -------------------------------------------------------------------
+        # -- bets -------------------------------------------------------------------
+
+        return self._write(work)
 
     def place_bet(
         self,
@@ -376,7 +391,8 @@ class RouletteHouse:
             kind = parse_kind(proposition)
         except RuleViolation as error:
             raise InvalidBet(error.field, error.message) from None
-        with self._transaction() as tx:
+
+        def work(tx: Transaction) -> BetReceipt:
             wheel, table_min, table_max, balance, open_stake, bet_count, status = (
                 self._lock_session(
                     tx,
@@ -419,8 +435,10 @@ class RouletteHouse:
                     " balance, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                     (session_id, idempotency_key, fingerprint, confirmation, new_balance, now),
                 )
-        placed = PlacedBet(confirmation, bet, stake, "open", None, None, None, now)
-        return BetReceipt(placed, new_balance)
+            placed = PlacedBet(confirmation, bet, stake, "open", None, None, None, now)
+            return BetReceipt(placed, new_balance)
+
+        return self._write(work)
 
     @staticmethod
     def _check_stake(stake: int, table_min: int, table_max: int, open_stake: int) -> None:
@@ -455,7 +473,8 @@ class RouletteHouse:
 
     def withdraw_bet(self, session_id: str, confirmation: object) -> BetReceipt:
         """Take an open bet back off the table and refund its stake."""
-        with self._transaction() as tx:
+
+        def work(tx: Transaction) -> BetReceipt:
             wheel, status = self._lock_session(tx, session_id, "wheel, status")
             if status == "ended":
                 raise SessionEnded(session_id)
@@ -476,14 +495,16 @@ class RouletteHouse:
             )
             assert balance is not None
             self._move(tx, session_id, placed.amount, "withdraw", now, bet_id=int(row[0]))
-        withdrawn = PlacedBet(
+            withdrawn = PlacedBet(
             placed.confirmation, placed.bet, placed.amount, "withdrawn", None, None, None,
             placed.placed_at,
-        )  # fmt: skip
-        return BetReceipt(withdrawn, int(balance[0]))
+            )  # fmt: skip
+            return BetReceipt(withdrawn, int(balance[0]))
+
+        return self._write(work)
 
     def bet(self, session_id: str, confirmation: object) -> PlacedBet:
-        with self._transaction(write=False) as tx:
+        with self._reading() as tx:
             (wheel,) = self._lock_session(tx, session_id, "wheel")
             return self._read_bet(tx, session_id, confirmation, WheelKind(str(wheel)))
 
@@ -506,7 +527,7 @@ class RouletteHouse:
         """The session's bets in the order placed, optionally only those with ``status``."""
         if status not in (None, "open", "settled", "withdrawn", "refunded"):
             raise InvalidRequest("status", "status must be open, settled, withdrawn or refunded")
-        with self._transaction(write=False) as tx:
+        with self._reading() as tx:
             (wheel,) = self._lock_session(tx, session_id, "wheel")
             query = f"SELECT {_BET_COLUMNS} FROM bets WHERE session_id = ? AND confirmation > ?"
             params: list[object] = [session_id, after]
@@ -520,7 +541,8 @@ class RouletteHouse:
 
     def spin(self, session_id: str) -> SpinResult:
         """Draw the session's next pocket and settle every open bet exactly once."""
-        with self._transaction() as tx:
+
+        def work(tx: Transaction) -> SpinResult:
             (wheel_name, la_partage, balance, spin_count, seed, client_seed, status) = (
                 self._lock_session(
                     tx,
@@ -585,11 +607,13 @@ class RouletteHouse:
                 "INSERT INTO spins (session_id, n, pocket, spun_at) VALUES (?, ?, ?, ?)",
                 (session_id, number, pocket, now),
             )
-        return SpinResult(session_id, number, describe(pocket), tuple(settled), new_balance)
+            return SpinResult(session_id, number, describe(pocket), tuple(settled), new_balance)
+
+        return self._write(work)
 
     def spins(self, session_id: str, *, last: int | None = None) -> list[SpinRecord]:
         """The session's spins, oldest first; only the newest ``last`` when given."""
-        with self._transaction(write=False) as tx:
+        with self._reading() as tx:
             self._lock_session(tx, session_id, "id")
             if last is None:
                 rows = tx.all(

@@ -23,9 +23,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from fractions import Fraction
+from functools import lru_cache
 
 from parlor.roulette.wheel import (
+    AMERICAN,
     DOUBLE_ZERO,
+    EUROPEAN,
     NUMBERS,
     RED_NUMBERS,
     Wheel,
@@ -124,6 +127,8 @@ _ALIASES = {kind.value.replace("_", ""): kind for kind in BetKind} | {
 
 def parse_kind(text: object) -> BetKind:
     """The bet kind a proposition names, in any case and spelling of its words."""
+    if isinstance(text, BetKind):
+        return text
     if isinstance(text, str):
         key = "".join(ch for ch in text.lower() if ch.isalnum())
         if key in _ALIASES:
@@ -232,6 +237,27 @@ def make_bet(kind: object, numbers: Sequence[object] | None, wheel: Wheel) -> Be
     inside bets, ``[1|2|3]`` for a dozen or column, nothing for even-money bets.
     """
     bet_kind = parse_kind(kind)
+    # Every bet of a session and every settlement comes through here, and the
+    # layout has only 153 propositions: remember the valid ones. The key keeps
+    # each value's type, so True is never mistaken for 1 nor "1" for 1.
+    if numbers is None:
+        return _valid_bet(bet_kind, None, wheel.kind)
+    if isinstance(numbers, list | tuple) and len(numbers) <= 6:
+        key = tuple((type(value), value) for value in numbers)
+        if all(t is int or t is str for t, _ in key):
+            return _valid_bet(bet_kind, key, wheel.kind)
+    return _build_bet(bet_kind, numbers, wheel)
+
+
+@lru_cache(maxsize=4096)
+def _valid_bet(
+    kind: BetKind, key: tuple[tuple[type, int | str], ...] | None, wheel: WheelKind
+) -> Bet:
+    numbers = None if key is None else [value for _, value in key]
+    return _build_bet(kind, numbers, AMERICAN if wheel is WheelKind.AMERICAN else EUROPEAN)
+
+
+def _build_bet(bet_kind: BetKind, numbers: Sequence[object] | None, wheel: Wheel) -> Bet:
     if bet_kind in _ONLY_ON and _ONLY_ON[bet_kind] is not wheel.kind:
         raise RuleViolation(
             "proposition",
