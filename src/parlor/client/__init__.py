@@ -1,0 +1,59 @@
+"""parlor's client SDK: the roulette REST service as typed Python calls.
+
+Used by the web app (server to server), the betting bots and ``parlor verify``::
+
+    with RouletteClient("http://127.0.0.1:36000") as client:
+        session = client.open_session("alice")
+        client.place_bet(session.id, "split", 10, [17, 20])
+        outcome = client.spin(session.id)
+
+Errors are ``ClientError`` and its subclasses (see ``parlor.client.errors``).
+"""
+
+from parlor.client.errors import (
+    BadRequest,
+    ClientError,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    OutcomeUnknown,
+    ProblemError,
+    ProtocolMismatch,
+    ServiceUnavailable,
+)
+from parlor.client.roulette import (
+    MAX_DELAY,
+    Bet,
+    BetReceipt,
+    Mismatch,
+    RouletteClient,
+    Session,
+    Settlement,
+    SpinOutcome,
+    SpinRecord,
+    SpinResult,
+    Verification,
+)
+
+__all__ = [
+    "MAX_DELAY",
+    "BadRequest",
+    "Bet",
+    "BetReceipt",
+    "ClientError",
+    "Conflict",
+    "InvalidInput",
+    "Mismatch",
+    "NotFound",
+    "OutcomeUnknown",
+    "ProblemError",
+    "ProtocolMismatch",
+    "RouletteClient",
+    "ServiceUnavailable",
+    "Session",
+    "Settlement",
+    "SpinOutcome",
+    "SpinRecord",
+    "SpinResult",
+    "Verification",
+]

@@ -1,0 +1,94 @@
+"""The `parlor` command: help, and `parlor verify` against a live service."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+import pytest
+from typer.testing import CliRunner
+
+from parlor.cli import app
+from parlor.house.roulette import RouletteHouse
+from parlor.service.app import create_falcon_app
+from parlor.store.db import Database
+
+runner = CliRunner()
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def live_url(house: RouletteHouse) -> Iterator[str]:
+    server: WSGIServer = make_server(
+        "127.0.0.1", 0, create_falcon_app(house), handler_class=QuietHandler
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def test_help_lists_every_command() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("serve", "service", "verify"):
+        assert command in result.output
+
+
+@pytest.mark.parametrize("command", ["serve", "service", "verify"])
+def test_each_command_has_help(command: str) -> None:
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0
+    assert "--" in result.output
+
+
+def test_verify_a_fair_session(house: RouletteHouse, live_url: str) -> None:
+    state = house.open_session("alice", wheel="european")
+    for _ in range(5):
+        house.spin(state.id)
+    house.end_session(state.id)
+    result = runner.invoke(app, ["verify", "--server", live_url, "--session", state.id])
+    assert result.exit_code == 0, result.output
+    assert "fair" in result.output
+    assert "NOT" not in result.output
+
+
+def test_verify_names_a_forged_spin(house: RouletteHouse, db: Database, live_url: str) -> None:
+    state = house.open_session("alice")
+    for _ in range(4):
+        house.spin(state.id)
+    house.end_session(state.id)
+    real = house.spins(state.id)[2].pocket
+    with db.transaction() as tx:
+        tx.execute(
+            "UPDATE spins SET pocket = ? WHERE session_id = ? AND n = 3",
+            ((real + 5) % 38, state.id),
+        )
+    result = runner.invoke(app, ["verify", "--server", live_url, "--session", state.id])
+    assert result.exit_code == 1
+    assert "spin 3" in result.output
+    assert "NOT fair" in result.output
+
+
+def test_verify_refuses_an_open_session(house: RouletteHouse, live_url: str) -> None:
+    state = house.open_session("alice")
+    result = runner.invoke(app, ["verify", "--server", live_url, "--session", state.id])
+    assert result.exit_code == 2
+    assert "still open" in result.output
+
+
+def test_verify_unknown_session_and_dead_server(live_url: str) -> None:
+    result = runner.invoke(app, ["verify", "--server", live_url, "--session", "nope"])
+    assert result.exit_code == 2
+    assert "Cannot verify" in result.output
+    dead = runner.invoke(app, ["verify", "--server", "http://127.0.0.1:9", "--session", "x"])
+    assert dead.exit_code == 2
+    assert "Cannot verify" in dead.output
+    assert "Traceback" not in dead.output
