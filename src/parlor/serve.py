@@ -24,7 +24,8 @@ from typing import IO
 from parlor.settings import Settings
 
 SERVICE_TARGET = "parlor.service.app:app_from_env"
-BLOCKING_THREADS = 8
+# Granian's own guidance for WSGI: more threads than 2 × cores + 1 only queue on the GIL.
+BLOCKING_THREADS = 2 * (os.cpu_count() or 1) + 1
 
 
 def settings_environment(settings: Settings) -> dict[str, str]:
@@ -50,8 +51,7 @@ def run_wsgi(
         port=port,
         interface=Interfaces.WSGI,
         workers=workers,
-        # WSGI runs on a thread pool; beyond a few threads per core, more only
-        # queue on the GIL and the database lock (Granian's default is 512).
+        # WSGI runs on a thread pool (Granian's default: 512 threads).
         blocking_threads=BLOCKING_THREADS,
         factory=True,
         log_level=LogLevels.warning,
