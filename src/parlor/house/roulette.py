@@ -47,6 +47,8 @@ from parlor.settings import HouseLimits
 from parlor.store.db import Database, StoreBusy, Transaction
 
 HOUSE_ACCOUNT = "house"
+#: Ids and counters are 64-bit in the database; a larger number names nothing.
+MAX_ID = 2**63 - 1
 T = TypeVar("T")
 
 _SESSION_COLUMNS = (
@@ -511,7 +513,11 @@ class RouletteHouse:
     def _read_bet(
         self, tx: Transaction, session_id: str, confirmation: object, wheel: WheelKind
     ) -> PlacedBet:
-        if isinstance(confirmation, bool) or not isinstance(confirmation, int):
+        if (
+            isinstance(confirmation, bool)
+            or not isinstance(confirmation, int)
+            or not 1 <= confirmation <= MAX_ID
+        ):
             raise UnknownBet(session_id, confirmation)
         row = tx.one(
             f"SELECT {_BET_COLUMNS} FROM bets WHERE session_id = ? AND confirmation = ?",
@@ -527,6 +533,10 @@ class RouletteHouse:
         """The session's bets in the order placed, optionally only those with ``status``."""
         if status not in (None, "open", "settled", "withdrawn", "refunded"):
             raise InvalidRequest("status", "status must be open, settled, withdrawn or refunded")
+        if not 0 <= after <= MAX_ID:
+            raise InvalidRequest("after", f"after must be between 0 and {MAX_ID}")
+        if not 1 <= limit <= 10_000:
+            raise InvalidRequest("limit", "limit must be between 1 and 10000")
         with self._reading() as tx:
             (wheel,) = self._lock_session(tx, session_id, "wheel")
             query = f"SELECT {_BET_COLUMNS} FROM bets WHERE session_id = ? AND confirmation > ?"

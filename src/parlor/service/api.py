@@ -11,7 +11,7 @@ from typing import Any
 
 import falcon
 
-from parlor.house.roulette import RouletteHouse
+from parlor.house.roulette import MAX_ID, RouletteHouse
 from parlor.service.bodies import idempotency_key, read_json
 from parlor.service.represent import (
     bet_json,
@@ -95,7 +95,7 @@ class Bets:
         status = req.get_param("status")
         if status is not None and status not in BET_STATUSES:
             raise falcon.HTTPInvalidParam(f"use one of {', '.join(BET_STATUSES)}", "status")
-        after = req.get_param_as_int("after", min_value=0, default=0)
+        after = req.get_param_as_int("after", min_value=0, max_value=MAX_ID, default=0)
         limit = req.get_param_as_int("limit", min_value=1, max_value=PAGE_MAX, default=100)
         bets = self._house.bets(session_id, status=status, after=after, limit=limit)
         resp.media = {"bets": [bet_json(b) for b in bets]}
@@ -154,7 +154,7 @@ def add_api_routes(
     app.add_route(f"{PREFIX}/sessions/{{session_id}}/end", SessionEnd(house))
     app.add_route(f"{PREFIX}/sessions/{{session_id}}/verification", Verification(house))
     app.add_route(f"{PREFIX}/sessions/{{session_id}}/bets", Bets(house))
-    app.add_route(f"{PREFIX}/sessions/{{session_id}}/bets/{{confirmation:int}}", Bet(house))
+    app.add_route(f"{PREFIX}/sessions/{{session_id}}/bets/{{confirmation:id}}", Bet(house))
     app.add_route(f"{PREFIX}/sessions/{{session_id}}/spins", Spins(house))
     app.add_route(f"{PREFIX}/rules", Document(rules))
     app.add_route(f"{PREFIX}/openapi.json", Document(openapi))

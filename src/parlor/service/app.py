@@ -24,6 +24,19 @@ from parlor.wsgi.accesslog import AccessLog
 from parlor.wsgi.types import WSGIApp
 
 
+class IdConverter(falcon.routing.BaseConverter):
+    """A path segment of 1–19 ASCII digits, as an int; anything else is no match (404).
+
+    Falcon's ``int`` converter uses ``int()``, which also reads "1_0" and
+    full-width digits; ids are written only one way.
+    """
+
+    def convert(self, value: str) -> int | None:
+        if value.isascii() and value.isdigit() and len(value) <= 19:
+            return int(value)
+        return None
+
+
 def create_falcon_app(
     house: RouletteHouse, wheel: HouseWheel | None = None
 ) -> falcon.App[falcon.Request, falcon.Response]:
@@ -32,6 +45,7 @@ def create_falcon_app(
     # The seed's URLs end in "/" ("/json/"); with stripping on, routes are declared
     # without it and "/json/" and "/json" both reach the same resource.
     app.req_options.strip_url_path_trailing_slash = True
+    app.router_options.converters["id"] = IdConverter
     app.set_error_serializer(serialize_problem)
     app.add_error_handler(Exception, handle_unexpected)
     app.add_error_handler(HouseError, handle_house_error)

@@ -106,5 +106,5 @@ def add_seed_routes(
     app.add_route("/html", WheelHtml(wheel))
     app.add_route("/session", Sessions(house))
     app.add_route("/bet/{session_id}", Bets(house))
-    app.add_route("/bet/{session_id}/{confirmation:int}", Bet(house))
+    app.add_route("/bet/{session_id}/{confirmation:id}", Bet(house))
     app.add_route("/spin/{session_id}", Spin(house))
