@@ -23,10 +23,10 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from collections.abc import Iterator
 
 from rich.console import Console
 from rich.table import Table
@@ -142,7 +142,8 @@ def main() -> None:
     hello_argv = [
         python, "-c",
         "from parlor.serve import run_wsgi; "
-        f"run_wsgi('hello_app:create', host='127.0.0.1', port={hello_port}, workers=1, label='hello')",
+        f"run_wsgi('hello_app:create', host='127.0.0.1', port={hello_port},"
+        " workers=1, label='hello')",
     ]  # fmt: skip
     parlor_argv = [
         python, "-m", "parlor", "service", "--port", str(parlor_port),
@@ -218,6 +219,13 @@ def main() -> None:
         write_markdown(med, ratio, verdict, goal, args, report.entries)
 
 
+def row(name: str, figures: dict[str, float]) -> str:
+    return (
+        f"| {name} | {figures['rps']:,.0f} | {figures['p50_ms']:.2f} ms"
+        f" | {figures['p99_ms']:.2f} ms |"
+    )
+
+
 def write_markdown(
     med: dict[str, dict[str, float]],
     ratio: float,
@@ -239,13 +247,13 @@ balanced afterwards ({entries:,} entries).
 
 | server | requests/s | p50 latency | p99 latency |
 | --- | ---: | ---: | ---: |
-| hello-world Falcon (anchor) | {med["hello"]["rps"]:,.0f} | {med["hello"]["p50_ms"]:.2f} ms | {med["hello"]["p99_ms"]:.2f} ms |
-| parlor `POST /bet/{{session}}/` | {med["bet"]["rps"]:,.0f} | {med["bet"]["p50_ms"]:.2f} ms | {med["bet"]["p99_ms"]:.2f} ms |
+{row("hello-world Falcon (anchor)", med["hello"])}
+{row("parlor `POST /bet/{session}/`", med["bet"])}
 
 **Ratio: {ratio:.1%}** of hello-world. Bar (≥ 15%): **{verdict}**. Goal beyond (≥ 25%): {goal}.
 
-Reproduce: `.venv/bin/python bench/rest_bet.py --seconds {args.seconds} --rounds {args.rounds} --write-md`
-(needs `wrk`: `apt-get install wrk`).
+Reproduce (needs `wrk`: `apt-get install wrk`):
+`.venv/bin/python bench/rest_bet.py --seconds {args.seconds} --rounds {args.rounds} --write-md`
 """
     path = ROOT / "BENCHMARKS.md"
     text = path.read_text() if path.exists() else "# Benchmarks\n"
