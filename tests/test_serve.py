@@ -9,7 +9,16 @@ import socket
 import sys
 import threading
 
-from parlor.serve import FrontDoor, Supervisor, front_doors, settings_environment
+import pytest
+
+from parlor.serve import (
+    FrontDoor,
+    PortInUse,
+    Supervisor,
+    ensure_port_free,
+    front_doors,
+    settings_environment,
+)
 from parlor.settings import Settings
 
 
@@ -79,3 +88,17 @@ def test_front_doors_carry_the_settings() -> None:
     assert "--workers" in service.argv
     assert service.argv[service.argv.index("--database") + 1] == "sqlite:///x.db"
     assert settings_environment(settings)["PARLOR_DATABASE_URL"] == "sqlite:///x.db"
+
+
+def test_a_taken_port_is_refused_before_anything_starts() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        out = io.StringIO()
+        supervisor = Supervisor([FrontDoor("door", listener(port), "127.0.0.1", port)], out=out)
+        assert supervisor.run() == 1
+        assert f"cannot listen on 127.0.0.1:{port}" in out.getvalue()
+        assert "--port" in out.getvalue()
+        assert supervisor._children == []
+        with pytest.raises(PortInUse):
+            ensure_port_free("127.0.0.1", port)
+    ensure_port_free("127.0.0.1", port)  # free again once closed

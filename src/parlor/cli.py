@@ -73,9 +73,13 @@ def service(
     host: Host = None, port: Port = None, database: Database = None, workers: Workers = None
 ) -> None:
     """Start the REST/JSON service alone (the seed's Roulette Server)."""
-    from parlor.serve import run_service
+    from parlor.serve import PortInUse, run_service
 
-    run_service(_settings(host=host, port=port, database_url=database, workers=workers))
+    try:
+        run_service(_settings(host=host, port=port, database_url=database, workers=workers))
+    except PortInUse as error:
+        typer.echo(f"parlor: {error}", err=True)
+        raise typer.Exit(1) from None
 
 
 @app.command()

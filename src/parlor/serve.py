@@ -37,6 +37,32 @@ def settings_environment(settings: Settings) -> dict[str, str]:
     }
 
 
+class PortInUse(Exception):
+    """The address a front door should listen on is taken."""
+
+    def __init__(self, host: str, port: int, reason: str) -> None:
+        super().__init__(
+            f"cannot listen on {host}:{port} ({reason}): is another parlor running?"
+            " Stop it, or choose another port with --port"
+        )
+
+
+def ensure_port_free(host: str, port: int) -> None:
+    """Fail now if ``host:port`` is taken.
+
+    Granian binds with SO_REUSEPORT, so a second server on a busy port would
+    start without complaint and silently share its traffic with the first.
+    A plain bind (SO_REUSEADDR only, which TIME_WAIT leftovers need) refuses.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise PortInUse(host, port, error.strerror or str(error)) from None
+
+
 def run_wsgi(
     target: str, *, host: str, port: int, workers: int, label: str, out: IO[str] | None = None
 ) -> None:
@@ -44,6 +70,8 @@ def run_wsgi(
     from granian.constants import Interfaces
     from granian.log import LogLevels
     from granian.server import Server
+
+    ensure_port_free(host, port)
 
     server = Server(
         target,
@@ -133,6 +161,12 @@ class Supervisor:
         self._stopping = True
 
     def run(self, *, ready_timeout: float = 60.0) -> int:
+        try:
+            for door in self.doors:
+                ensure_port_free(door.host, door.port)
+        except PortInUse as error:
+            self._say(f"parlor: {error}")
+            return 1
         previous = {
             sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)
         }
