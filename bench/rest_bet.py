@@ -34,6 +34,7 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parent.parent
 SECTION = "REST: POST /bet/{session}/ vs hello-world"
 CONNECTIONS = 32
+WORKERS = int(os.environ.get("BENCH_WORKERS", "1"))
 SESSIONS = 200
 
 LUA_BET = """
@@ -143,11 +144,11 @@ def main() -> None:
         python, "-c",
         "from parlor.serve import run_wsgi; "
         f"run_wsgi('hello_app:create', host='127.0.0.1', port={hello_port},"
-        " workers=1, label='hello')",
+        f" workers={WORKERS}, label='hello')",
     ]  # fmt: skip
     parlor_argv = [
         python, "-m", "parlor", "service", "--port", str(parlor_port),
-        "--database", f"sqlite:///{work / 'bench.db'}",
+        "--database", f"sqlite:///{work / 'bench.db'}", "--workers", str(WORKERS),
     ]  # fmt: skip
 
     with server(parlor_argv, parlor_port, work / "parlor.log", env):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Iterable
 from wsgiref.util import setup_testing_defaults
 from wsgiref.validate import validator
 
-from parlor.wsgi.accesslog import AccessLog
+from parlor.wsgi.accesslog import AccessLog, BackgroundWriter
 from parlor.wsgi.types import StartResponse, WSGIEnvironment
 
 
@@ -31,14 +32,15 @@ def call(app: object, **environ: str) -> tuple[str, bytes]:
     try:
         data = b"".join(body)
     finally:
-        body.close()
+        if hasattr(body, "close"):
+            body.close()
     return seen[0], data
 
 
 def test_one_line_per_request_after_the_body_is_sent() -> None:
     stream = io.StringIO()
     ticks = iter([1.0, 1.0125])
-    app = validator(AccessLog(validator(hello), stream=stream, clock=lambda: next(ticks)))
+    app = validator(AccessLog(validator(hello), write=stream.write, clock=lambda: next(ticks)))
     status, body = call(app, REQUEST_METHOD="POST", PATH_INFO="/bet/abc/", QUERY_STRING="x=1")
     assert (status, body) == ("201 Created", b"hi")
     assert stream.getvalue() == "POST /bet/abc/?x=1 201 12.5ms\n"
@@ -46,7 +48,33 @@ def test_one_line_per_request_after_the_body_is_sent() -> None:
 
 def test_a_newline_in_the_path_cannot_forge_a_second_line() -> None:
     stream = io.StringIO()
-    app = AccessLog(hello, stream=stream)
+    app = AccessLog(hello, write=stream.write)
     call(app, PATH_INFO="/a\nGET /forged 200 0.1ms")
     assert stream.getvalue().count("\n") == 1
     assert "\\n" in stream.getvalue()
+
+
+def test_background_writer_writes_every_line_in_order() -> None:
+    stream = io.StringIO()
+    writer = BackgroundWriter(stream)
+    for n in range(500):
+        writer.write(f"line {n}\n")
+    deadline = time.monotonic() + 5
+    while stream.getvalue().count("\n") < 500 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    writer.flush()
+    assert stream.getvalue() == "".join(f"line {n}\n" for n in range(500))
+
+
+def test_a_streamed_body_is_logged_when_closed() -> None:
+    lines: list[str] = []
+
+    def streaming(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        yield b"a"
+        yield b"b"
+
+    status, body = call(validator(AccessLog(streaming, write=lines.append)), PATH_INFO="/s")
+    assert (status, body) == ("200 OK", b"ab")
+    assert len(lines) == 1
+    assert lines[0].startswith("GET /s 200 ")

@@ -1,13 +1,54 @@
-"""One line per request on stderr: method, path, status, duration."""
+"""One line per request on stderr: method, path, status, duration.
+
+Request threads never write to stderr themselves: they hand the line to a
+``BackgroundWriter``, whose own thread writes whatever has gathered in one
+call. A write is a system call that releases the GIL, and under load getting
+the GIL back cost each request about 100 µs, a third of a bet's whole time.
+"""
 
 from __future__ import annotations
 
+import atexit
 import sys
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
 from parlor.wsgi.types import StartResponse, WSGIApp, WSGIEnvironment
+
+
+class BackgroundWriter:
+    """Writes lines to a stream from a thread of its own, promptly and in batches."""
+
+    def __init__(self, stream: IO[str] | None = None) -> None:
+        self._stream = stream
+        self._lines: deque[str] = deque()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="parlor-log", daemon=True)
+        self._thread.start()
+        atexit.register(self.flush)
+
+    def write(self, line: str) -> None:
+        self._lines.append(line)  # deque.append is atomic: no lock on the request path
+        self._ready.set()
+
+    def _run(self) -> None:
+        while True:
+            self._ready.wait()
+            self._ready.clear()
+            self.flush()
+
+    def flush(self) -> None:
+        """Write every queued line now (also called at interpreter exit)."""
+        batch = []
+        while self._lines:
+            batch.append(self._lines.popleft())
+        if batch:
+            stream = self._stream if self._stream is not None else sys.stderr
+            stream.write("".join(batch))
+            stream.flush()
 
 
 class AccessLog:
@@ -17,11 +58,12 @@ class AccessLog:
         self,
         app: WSGIApp,
         *,
-        stream: IO[str] | None = None,
+        write: Callable[[str], object] | None = None,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
+        """``write`` receives each line; by default a ``BackgroundWriter`` on stderr."""
         self.app = app
-        self._stream = stream
+        self._write = write if write is not None else BackgroundWriter().write
         self._clock = clock
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -35,6 +77,12 @@ class AccessLog:
             return start_response(status_line, headers, exc_info)
 
         body = self.app(environ, recording_start_response)
+        if isinstance(body, list | tuple):
+            # The response is complete already. Returning the list itself, not a
+            # wrapper, keeps the server on its fast path: Granian sends a list in
+            # one piece but must iterate any other object from Python, as a stream.
+            self._log(environ, status[0], started)
+            return body
         return _Logged(body, lambda: self._log(environ, status[0], started))
 
     def _log(self, environ: WSGIEnvironment, status: str, started: float) -> None:
@@ -47,8 +95,7 @@ class AccessLog:
             target = target.encode("unicode_escape").decode("ascii")
         method = environ.get("REQUEST_METHOD", "-")
         line = f"{method} {target} {status} {elapsed_ms:.1f}ms\n"
-        stream = self._stream if self._stream is not None else sys.stderr
-        stream.write(line)
+        self._write(line)
 
 
 class _Logged:
