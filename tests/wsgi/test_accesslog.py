@@ -18,7 +18,7 @@ def hello(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[b
 
 
 def call(app: object, **environ: str) -> tuple[str, bytes]:
-    env: WSGIEnvironment = {"SCRIPT_NAME": "", **environ}
+    env: WSGIEnvironment = {"SCRIPT_NAME": "", "QUERY_STRING": "", **environ}
     setup_testing_defaults(env)
     seen: list[str] = []
 
