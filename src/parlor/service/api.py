@@ -27,12 +27,16 @@ BET_STATUSES = ("open", "settled", "withdrawn", "refunded")
 PAGE_MAX = 1000
 
 
-class Sessions:
+class OpenSession:
+    """POST: open a session. ``lenient`` accepts JSON labelled as a form (the seed's routes)."""
+
+    lenient = False
+
     def __init__(self, house: RouletteHouse) -> None:
         self._house = house
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        body = read_json(req)
+        body = read_json(req, lenient=self.lenient)
         state = self._house.open_session(
             body.get("name"),
             bankroll=body.get("bankroll"),
@@ -72,12 +76,22 @@ class Verification:
         resp.media = verification_json(self._house.verify(session_id))
 
 
-class Bets:
+Sessions = OpenSession
+
+
+class PlaceBet:
+    """POST: place a bet. ``lenient`` accepts JSON labelled as a form (the seed's routes)."""
+
+    lenient = False
+
     def __init__(self, house: RouletteHouse) -> None:
         self._house = house
 
+    def location(self, session_id: str, confirmation: int) -> str:
+        return f"{PREFIX}/sessions/{session_id}/bets/{confirmation}"
+
     def on_post(self, req: falcon.Request, resp: falcon.Response, session_id: str) -> None:
-        body = read_json(req)
+        body = read_json(req, lenient=self.lenient)
         receipt = self._house.place_bet(
             session_id,
             body.get("proposition"),
@@ -88,8 +102,12 @@ class Bets:
         # A replayed request answers exactly as the first did (RFC draft
         # "The Idempotency-Key HTTP Header Field"), so the status stays 201.
         resp.status = falcon.HTTP_201
-        resp.location = f"{PREFIX}/sessions/{session_id}/bets/{receipt.bet.confirmation}"
+        resp.location = self.location(session_id, receipt.bet.confirmation)
         resp.media = receipt_json(receipt)
+
+
+class Bets(PlaceBet):
+    """POST places a bet; GET lists the session's bets."""
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, session_id: str) -> None:
         status = req.get_param("status")
@@ -101,7 +119,9 @@ class Bets:
         resp.media = {"bets": [bet_json(b) for b in bets]}
 
 
-class Bet:
+class ReadBet:
+    """GET: one bet and its outcome (null until the spin)."""
+
     def __init__(self, house: RouletteHouse) -> None:
         self._house = house
 
@@ -111,21 +131,32 @@ class Bet:
         placed = self._house.bet(session_id, confirmation)
         resp.media = {"bet": bet_json(placed), "outcome": placed.outcome}
 
+
+class Bet(ReadBet):
+    """GET reads a bet; DELETE withdraws it."""
+
     def on_delete(
         self, req: falcon.Request, resp: falcon.Response, session_id: str, confirmation: int
     ) -> None:
         resp.media = receipt_json(self._house.withdraw_bet(session_id, confirmation))
 
 
-class Spins:
+class SpinWheel:
+    """POST: spin the session's wheel and settle its open bets."""
+
+    lenient = False
+
     def __init__(self, house: RouletteHouse) -> None:
         self._house = house
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, session_id: str) -> None:
-        read_json(req)
-        result = self._house.spin(session_id)
+        read_json(req, lenient=self.lenient)  # no fields, but a bad body is still refused
         resp.status = falcon.HTTP_201
-        resp.media = spin_json(result)
+        resp.media = spin_json(self._house.spin(session_id))
+
+
+class Spins(SpinWheel):
+    """POST spins; GET lists the session's spins."""
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, session_id: str) -> None:
         last = req.get_param_as_int("last", min_value=1, max_value=PAGE_MAX)

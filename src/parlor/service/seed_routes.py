@@ -13,8 +13,7 @@ import falcon
 
 from parlor.house.roulette import RouletteHouse
 from parlor.roulette.wheel import HouseWheel
-from parlor.service.bodies import idempotency_key, read_json
-from parlor.service.represent import bet_json, receipt_json, session_json, spin_json
+from parlor.service import api
 
 
 class WheelJson:
@@ -40,63 +39,19 @@ class WheelHtml:
         )
 
 
-class Sessions:
-    def __init__(self, house: RouletteHouse) -> None:
-        self._house = house
-
-    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        body = read_json(req, lenient=True)
-        state = self._house.open_session(
-            body.get("name"),
-            bankroll=body.get("bankroll"),
-            table_min=body.get("table_min"),
-            table_max=body.get("table_max"),
-            wheel=body.get("wheel", "american"),
-            la_partage=body.get("la_partage", False),
-            client_seed=body.get("client_seed"),
-        )
-        resp.status = falcon.HTTP_201
-        resp.location = f"/api/v1/sessions/{state.id}"
-        resp.media = session_json(state)
+class Sessions(api.OpenSession):
+    lenient = True
 
 
-class Bets:
-    def __init__(self, house: RouletteHouse) -> None:
-        self._house = house
+class Bets(api.PlaceBet):
+    lenient = True
 
-    def on_post(self, req: falcon.Request, resp: falcon.Response, session_id: str) -> None:
-        body = read_json(req, lenient=True)
-        receipt = self._house.place_bet(
-            session_id,
-            body.get("proposition"),
-            body.get("numbers"),
-            body.get("amount"),
-            idempotency_key=idempotency_key(req),
-        )
-        resp.status = falcon.HTTP_201
-        resp.location = f"/bet/{session_id}/{receipt.bet.confirmation}/"
-        resp.media = receipt_json(receipt)
+    def location(self, session_id: str, confirmation: int) -> str:
+        return f"/bet/{session_id}/{confirmation}/"
 
 
-class Bet:
-    def __init__(self, house: RouletteHouse) -> None:
-        self._house = house
-
-    def on_get(
-        self, req: falcon.Request, resp: falcon.Response, session_id: str, confirmation: int
-    ) -> None:
-        placed = self._house.bet(session_id, confirmation)
-        resp.media = {"bet": bet_json(placed), "outcome": placed.outcome}
-
-
-class Spin:
-    def __init__(self, house: RouletteHouse) -> None:
-        self._house = house
-
-    def on_post(self, req: falcon.Request, resp: falcon.Response, session_id: str) -> None:
-        read_json(req, lenient=True)  # no fields, but a bad body is still refused
-        resp.status = falcon.HTTP_201
-        resp.media = spin_json(self._house.spin(session_id))
+class Spin(api.SpinWheel):
+    lenient = True
 
 
 def add_seed_routes(
@@ -106,5 +61,5 @@ def add_seed_routes(
     app.add_route("/html", WheelHtml(wheel))
     app.add_route("/session", Sessions(house))
     app.add_route("/bet/{session_id}", Bets(house))
-    app.add_route("/bet/{session_id}/{confirmation:id}", Bet(house))
+    app.add_route("/bet/{session_id}/{confirmation:id}", api.ReadBet(house))
     app.add_route("/spin/{session_id}", Spin(house))
