@@ -211,6 +211,8 @@ def test_bad_requests_over_the_wire_leave_the_server_working(
         assert call(base, "GET", "/json/")[0] == 200
     _, _, state = call(base, "GET", f"/api/v1/sessions/{sid}")
     assert (state["balance"], state["bet_count"]) == (1000, 0)
+    # The log is written in batches every 50 ms: give the last lines a moment.
+    running.wait_for_line(f"GET /api/v1/sessions/{sid} 200", timeout=5)
     log = "".join(running.lines)
     assert re.search(r"^PUT /spin/\S+/ 405 \d+\.\dms$", log, re.M)
     assert re.search(r"^POST /api/v1/sessions 400 \d+\.\dms$", log, re.M)

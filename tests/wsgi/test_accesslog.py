@@ -56,7 +56,7 @@ def test_a_newline_in_the_path_cannot_forge_a_second_line() -> None:
 
 def test_background_writer_writes_every_line_in_order() -> None:
     stream = io.StringIO()
-    writer = BackgroundWriter(stream)
+    writer = BackgroundWriter(stream, interval=0.01)
     for n in range(500):
         writer.write(f"line {n}\n")
     deadline = time.monotonic() + 5
