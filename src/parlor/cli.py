@@ -135,5 +135,16 @@ def verify(
     raise typer.Exit(0 if result.ok else 1)
 
 
+def _register_tools() -> None:
+    # Commands that live in their own modules, each registered here so
+    # that `parlor --help` lists everything in one place.
+    from parlor.simulate_cli import simulate
+
+    app.command()(simulate)
+
+
+_register_tools()
+
+
 def main() -> None:
     app()

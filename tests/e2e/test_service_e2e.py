@@ -1,314 +1,476 @@
-"""End to end: a real `parlor serve` process, real HTTP over loopback, both engines."""
+"""End to end: a real `parlor serve` process, real HTTP over loopback, on both engines.
+
+Tests that take ``server`` run twice: ``parlor serve --database URL`` on a free
+port, once on SQLite and once on PostgreSQL, stopped with SIGTERM afterwards
+(exit 0, "parlor stopped", no process left behind). The xfail tests at the end
+pin down bugs found this way; each names the file to fix.
+"""
 
 from __future__ import annotations
 
+import ast
+import hashlib
+import http.client
 import json
 import re
-import signal
 import subprocess
 import sys
 import threading
-import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+import wheelclient
+from e2e_support import (
+    PAYOUT,
+    SAMPLE_BETS,
+    ParlorProcess,
+    canonical_kind,
+    check_spin_fields,
+    expected_outcome,
+)
 
 from parlor.house.ledger import check_ledger
-from parlor.roulette.wheel import RED_NUMBERS
 from parlor.store.db import open_database
 
-Running = Any  # tests/e2e/conftest.py's Running: conftest modules are not importable by name
-
-pytestmark = pytest.mark.slow
-
 HERE = Path(__file__).parent
-PAYOUTS = {"straight": 35, "split": 17, "street": 11, "corner": 8, "six_line": 5}
-PAYOUTS |= {"dozen": 2, "column": 2, "red": 1, "black": 1, "even": 1, "odd": 1}
+PROBLEM = "application/problem+json"
+MAX_BODY = 64 * 1024
 
 
-def call(
-    base: str,
-    method: str,
-    path: str,
-    body: object = None,
-    *,
-    raw: bytes | None = None,
-    headers: dict[str, str] | None = None,
-) -> tuple[int, Any, Any]:
-    data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
-    request = urllib.request.Request(base + path, data=data, method=method)
-    if body is not None:
-        request.add_header("Content-Type", "application/json")
-    for name, value in (headers or {}).items():
-        request.add_header(name, value)
+@pytest.fixture
+def client(server: ParlorProcess) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.base_url, timeout=15) as http:
+        yield http
+
+
+def assert_problem(response: httpx.Response, status: int, code: str | None = None) -> None:
+    """An RFC 9457 problem document with ``status`` (and ``code``), and no traceback."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM
+    body = response.json()
+    assert body["type"] == "about:blank"
+    assert body["status"] == status
+    assert body["title"] == HTTPStatus(status).phrase
+    assert body["detail"]
+    assert "Traceback" not in response.text
+    if code is not None:
+        assert body["code"] == code, body
+
+
+def assert_ledger_ok(database_url: str, *, sessions: int | None = None) -> None:
+    db = open_database(database_url)
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            text = response.read()
-            return response.status, response.headers, json.loads(text) if text else None
-    except urllib.error.HTTPError as error:
-        with error:
-            text = error.read()
-            parsed = json.loads(text) if error.headers.get_content_type().endswith("json") else text
-            return error.code, error.headers, parsed
-
-
-def check_spin_fields(spin: dict[str, Any]) -> None:
-    assert set(spin) == {"number", "color", "even", "high", "twelve", "column"}
-    number = spin["number"]
-    if number in ("0", "00"):
-        assert spin == {
-            "number": number,
-            "color": "green",
-            "even": False,
-            "high": None,
-            "twelve": None,
-            "column": None,
-        }
-        return
-    assert isinstance(number, int)
-    assert 1 <= number <= 36
-    assert spin["color"] == ("red" if number in RED_NUMBERS else "black")
-    assert spin["even"] == (number % 2 == 0)
-    assert spin["high"] == (number >= 19)
-    assert spin["twelve"] == (number - 1) // 12 + 1
-    assert spin["column"] == (number - 1) % 3 + 1
-
-
-def test_the_seeds_wheelclient_unchanged(server: tuple[Running, str]) -> None:
-    running, _ = server
-    sys.path.insert(0, str(HERE))
-    try:
-        import wheelclient
+        report = check_ledger(db)
     finally:
-        sys.path.remove(str(HERE))
-    wheelclient.URL = running.base_url + "/json/"
-    for _ in range(200):
-        check_spin_fields(wheelclient.get_a_spin())
+        db.close()
+    assert report.ok, report.problems
+    if sessions is not None:
+        assert report.sessions == sessions
 
-    printed = subprocess.run(
-        [sys.executable, str(HERE / "wheelclient.py"), running.base_url + "/json/"],
+
+# -- the Wheel service and the seed's own client --------------------------------------
+
+
+def served_count(client: httpx.Client) -> int:
+    page = client.get("/html/")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Wheel service is spinning" in page.text
+    found = re.search(r"Served (\d+) spins", page.text)
+    assert found, page.text
+    return int(found.group(1))
+
+
+def test_the_seeds_wheelclient_against_the_live_service(
+    server: ParlorProcess, client: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = served_count(client)
+    monkeypatch.setattr(wheelclient, "URL", f"{server.base_url}/json/")
+    spins = [wheelclient.get_a_spin() for _ in range(200)]
+    for spin in spins:
+        check_spin_fields(spin)
+    # 200 draws from a fair 38-pocket wheel: both colours, and many distinct pockets.
+    numbers = Counter(str(spin["number"]) for spin in spins)
+    assert len(numbers) >= 15, numbers
+    assert {spin["color"] for spin in spins} >= {"red", "black"}
+
+    # The ported script itself, as a user runs it: it prints the spin as a dict.
+    run = subprocess.run(
+        [sys.executable, str(HERE / "wheelclient.py"), f"{server.base_url}/json/"],
         capture_output=True,
         text=True,
-        check=True,
         timeout=30,
-    ).stdout
-    assert re.fullmatch(r"\{'number': .*, 'column': .*\}\n", printed)
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    printed = ast.literal_eval(run.stdout.strip())
+    assert isinstance(printed, dict)
+    check_spin_fields(printed)
 
-    with urllib.request.urlopen(running.base_url + "/html/") as page:
-        text = page.read().decode()
-    assert "Wheel service is spinning." in text
-    served = int(re.search(r"Served (\d+) spins", text).group(1))  # type: ignore[union-attr]
-    assert served >= 201
-
-
-def test_a_full_game_over_the_wire(server: tuple[Running, str]) -> None:
-    running, db_url = server
-    base = running.base_url
-    status, _, session = call(base, "POST", "/session/", {"name": "alice", "table_max": 500})
-    assert status == 201
-    sid = session["session"]
-    bets = [
-        {"proposition": "Red", "amount": 10},
-        {"proposition": "split", "numbers": [17, 20], "amount": 10},
-        {"proposition": "straight", "numbers": ["00"], "amount": 10},
-        {"proposition": "dozen", "numbers": [2], "amount": 20},
-        {"proposition": "corner", "numbers": [1, 2, 4, 5], "amount": 10},
-        {"proposition": "column", "numbers": [3], "amount": 10},
-    ]
-    for confirmation, bet in enumerate(bets, start=1):
-        status, _, receipt = call(base, "POST", f"/bet/{sid}/", bet)
-        assert status == 201
-        assert receipt["confirmation"] == confirmation
-    assert receipt["balance"] == 1000 - 70
-
-    status, _, spin = call(base, "POST", f"/spin/{sid}/")
-    assert status == 201
-    check_spin_fields(spin["result"])
-    number = spin["result"]["number"]
-    pocket = 37 if number == "00" else int(number)
-    outcomes = {}
-    for confirmation in range(1, len(bets) + 1):
-        _, _, got = call(base, "GET", f"/bet/{sid}/{confirmation}/")
-        bet = got["bet"]
-        covers = {
-            "red": RED_NUMBERS,
-            "split": {17, 20},
-            "straight": {37},
-            "dozen": set(range(13, 25)),
-            "corner": {1, 2, 4, 5},
-            "column": set(range(3, 37, 3)),
-        }[bet["proposition"]]
-        expected = (
-            PAYOUTS[bet["proposition"]] * bet["amount"] if pocket in covers else -bet["amount"]
-        )
-        assert got["outcome"] == expected
-        outcomes[confirmation] = expected
-    assert {s["confirmation"]: s["outcome"] for s in spin["settled"]} == outcomes
-    assert spin["balance"] == 1000 + sum(outcomes.values())
-
-    # The versioned API on the same session.
-    api = f"/api/v1/sessions/{sid}"
-    _, _, settled = call(base, "GET", f"{api}/bets?status=settled")
-    assert [b["confirmation"] for b in settled["bets"]] == list(range(1, 7))
-    status, _, open_bet = call(base, "POST", f"{api}/bets", {"proposition": "odd", "amount": 10})
-    assert status == 201
-    status, _, withdrawn = call(base, "DELETE", f"{api}/bets/{open_bet['confirmation']}")
-    assert (status, withdrawn["bet"]["status"]) == (200, "withdrawn")
-    key = {"Idempotency-Key": "retry-me"}
-    first = call(base, "POST", f"{api}/bets", {"proposition": "even", "amount": 10}, headers=key)
-    again = call(base, "POST", f"{api}/bets", {"proposition": "even", "amount": 10}, headers=key)
-    assert first[2] == again[2]
-    other = call(base, "POST", f"{api}/bets", {"proposition": "even", "amount": 20}, headers=key)
-    assert other[0] == 422
-    assert other[1]["Content-Type"] == "application/problem+json"
-    _, _, state = call(base, "GET", api)
-    assert state["balance"] == spin["balance"] - 10  # one even bet, placed once
-    status, _, ended = call(base, "POST", f"{api}/end")
-    assert status == 200
-    assert ended["server_seed"]
-    _, _, verification = call(base, "GET", f"{api}/verification")
-    assert verification["ok"] is True
-
-    db = open_database(db_url)
-    try:
-        assert check_ledger(db).ok
-    finally:
-        db.close()
+    # The served count is the wheel's own: exactly one more per spin asked for.
+    assert served_count(client) == before + len(spins) + 1
 
 
-BAD_REQUESTS = [
-    ("POST", "/api/v1/sessions", b"{not json", "application/json", 400),
-    ("PUT", "/spin/{sid}/", None, None, 405),
-    ("POST", "/api/v1/sessions/{sid}/bets", b" " * 70_000, "application/json", 413),
-    ("POST", "/api/v1/sessions/{sid}/bets", b'{"amount": 1}', "text/plain", 415),
-    ("POST", "/api/v1/sessions/{sid}/bets", b'{"proposition": "red"}', "application/json", 422),
-    ("GET", "/api/v1/sessions/nope", None, None, 404),
-    ("GET", "/bet/{sid}/99/", None, None, 404),
-]
+# -- a whole game over the wire ------------------------------------------------------------
 
 
-def test_bad_requests_over_the_wire_leave_the_server_working(
-    server: tuple[Running, str],
-) -> None:
-    running, _ = server
-    base = running.base_url
-    _, _, session = call(base, "POST", "/session/", {"name": "bob"})
-    sid = session["session"]
-    for method, path, raw, content_type, expected in BAD_REQUESTS:
-        headers = {"Content-Type": content_type} if content_type else {}
-        status, response_headers, problem = call(
-            base, method, path.format(sid=sid), raw=raw, headers=headers
-        )
-        assert status == expected, (method, path, problem)
-        assert response_headers["Content-Type"] == "application/problem+json"
-        assert problem["status"] == expected
-        if expected == 405:
-            assert "POST" in response_headers["Allow"]
-        # and the server still answers
-        assert call(base, "GET", "/json/")[0] == 200
-    _, _, state = call(base, "GET", f"/api/v1/sessions/{sid}")
-    assert (state["balance"], state["bet_count"]) == (1000, 0)
-    # The log is written in batches every 50 ms: give the last lines a moment.
-    running.wait_for_line(f"GET /api/v1/sessions/{sid} 200", timeout=5)
-    log = "".join(running.lines)
-    assert re.search(r"^PUT /spin/\S+/ 405 \d+\.\dms$", log, re.M)
-    assert re.search(r"^POST /api/v1/sessions 400 \d+\.\dms$", log, re.M)
+def place(client: httpx.Client, path: str, bet: dict[str, Any]) -> dict[str, Any]:
+    response = client.post(path, json=bet)
+    assert response.status_code == 201, response.text
+    receipt: dict[str, Any] = response.json()
+    return receipt
 
 
-def test_sixteen_concurrent_players(server: tuple[Running, str]) -> None:
-    running, db_url = server
-    base = running.base_url
-    finals: dict[str, tuple[int, int]] = {}
-    errors: list[BaseException] = []
+def test_a_full_game_then_the_versioned_api(server: ParlorProcess, client: httpx.Client) -> None:
+    opened = client.post("/session/", json={"name": "alice"})
+    assert opened.status_code == 201, opened.text
+    session = opened.json()
+    sid, bankroll = session["session"], session["bankroll"]
+    assert opened.headers["location"] == f"/api/v1/sessions/{sid}"
+    assert (session["status"], session["balance"], session["server_seed"]) == (
+        "open",
+        bankroll,
+        None,
+    )
 
-    def player(index: int) -> None:
-        try:
-            _, _, session = call(
-                base, "POST", "/api/v1/sessions", {"name": f"p{index}", "bankroll": 5000}
+    balance, confirmation, outcomes, spins = bankroll, 0, {}, []
+    for round_number in (1, 2, 3):
+        placed: dict[int, dict[str, Any]] = {}
+        for bet in SAMPLE_BETS:
+            receipt = place(client, f"/bet/{sid}/", bet)
+            confirmation += 1
+            balance -= bet["amount"]
+            assert receipt["confirmation"] == confirmation
+            assert receipt["balance"] == balance
+            kind = canonical_kind(bet["proposition"])
+            got = receipt["bet"]
+            assert (got["proposition"], got["amount"], got["odds"]) == (
+                kind,
+                bet["amount"],
+                PAYOUT[kind],
             )
-            sid = session["session"]
-            outcome_total = 0
-            for round_ in range(6):
-                for bet in range(5):
-                    kind = ["red", "black", "odd", "even", "high"][(index + bet + round_) % 5]
-                    status, _, _ = call(
-                        base, "POST", f"/bet/{sid}/", {"proposition": kind, "amount": 10}
-                    )
-                    assert status == 201
-                _, _, spin = call(base, "POST", f"/spin/{sid}/")
-                outcome_total += sum(s["outcome"] for s in spin["settled"])
-            _, _, state = call(base, "GET", f"/api/v1/sessions/{sid}")
-            finals[sid] = (state["balance"], 5000 + outcome_total)
-        except BaseException as error:
-            errors.append(error)
+            assert (got["status"], got["outcome"], got["spin"]) == ("open", None, None)
+            placed[confirmation] = bet
+        # The seed's own client labels a POST body as a form; the seed's routes accept it.
+        request = urllib.request.Request(
+            f"{server.base_url}/bet/{sid}/", data=b'{"proposition": "odd", "amount": 10}'
+        )
+        with urllib.request.urlopen(request, timeout=15) as answer:
+            assert answer.status == 201
+            receipt = json.loads(answer.read())
+        confirmation += 1
+        balance -= 10
+        assert (receipt["confirmation"], receipt["balance"]) == (confirmation, balance)
+        placed[confirmation] = {"proposition": "odd", "amount": 10}
 
-    threads = [threading.Thread(target=player, args=(i,)) for i in range(16)]
+        spun = client.post(f"/spin/{sid}/")
+        assert spun.status_code == 201, spun.text
+        spin = spun.json()
+        assert spin["spin"] == round_number
+        check_spin_fields(spin["result"])
+        number = spin["result"]["number"]
+        spins.append(number)
+        expected = {c: expected_outcome(bet, number) for c, bet in placed.items()}
+        assert {s["confirmation"]: s["outcome"] for s in spin["settled"]} == expected
+        assert [s["confirmation"] for s in spin["settled"]] == sorted(placed)
+        balance += sum(placed[c]["amount"] + outcome for c, outcome in expected.items())
+        assert spin["balance"] == balance
+        outcomes |= expected
+
+        for c, bet in placed.items():
+            read = client.get(f"/bet/{sid}/{c}/")
+            assert read.status_code == 200, read.text
+            body = read.json()
+            assert body["outcome"] == expected[c]
+            won = expected[c] > 0
+            assert body["bet"]["status"] == "settled"
+            assert body["bet"]["spin"] == round_number
+            assert body["bet"]["returned"] == (bet["amount"] + expected[c] if won else 0)
+    assert balance == bankroll + sum(outcomes.values())
+
+    # -- the same session through /api/v1 --------------------------------------------------
+    api = f"/api/v1/sessions/{sid}"
+    state = client.get(api).json()
+    assert (state["balance"], state["open_stake"]) == (balance, 0)
+    assert (state["bet_count"], state["spin_count"]) == (len(outcomes), 3)
+
+    settled = client.get(f"{api}/bets", params={"status": "settled", "limit": 1000})
+    assert settled.status_code == 200
+    assert {b["confirmation"]: b["outcome"] for b in settled.json()["bets"]} == outcomes
+    assert client.get(f"{api}/bets", params={"status": "open"}).json() == {"bets": []}
+    history = client.get(f"{api}/spins").json()["spins"]
+    assert [(s["spin"], s["result"]["number"]) for s in history] == list(enumerate(spins, 1))
+
+    withdrawn_bet = place(client, f"{api}/bets", {"proposition": "high", "amount": 10})
+    assert withdrawn_bet["balance"] == balance - 10
+    withdrawn = client.delete(f"{api}/bets/{withdrawn_bet['confirmation']}")
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert withdrawn.json()["bet"]["status"] == "withdrawn"
+    assert withdrawn.json()["balance"] == balance
+    assert_problem(
+        client.delete(f"{api}/bets/{withdrawn_bet['confirmation']}"), 409, "bet_not_open"
+    )
+
+    left_open = place(client, f"{api}/bets", {"proposition": "low", "amount": 20})
+    assert left_open["balance"] == balance - 20
+    ended = client.post(f"{api}/end")
+    assert ended.status_code == 200, ended.text
+    final = ended.json()
+    assert (final["status"], final["balance"], final["open_stake"]) == ("ended", balance, 0)
+    # The seed, secret until now, is the one whose hash the session published when it opened.
+    assert final["server_seed"]
+    digest = hashlib.sha256(final["server_seed"].encode()).hexdigest()
+    assert digest == final["server_seed_hash"] == session["server_seed_hash"]
+    refunded = client.get(f"{api}/bets", params={"status": "refunded"}).json()["bets"]
+    assert [(b["confirmation"], b["outcome"], b["returned"]) for b in refunded] == [
+        (left_open["confirmation"], 0, 20)
+    ]
+    withdrawn_list = client.get(f"{api}/bets", params={"status": "withdrawn"}).json()["bets"]
+    assert [b["confirmation"] for b in withdrawn_list] == [withdrawn_bet["confirmation"]]
+
+    verification = client.get(f"{api}/verification")
+    assert verification.status_code == 200
+    assert verification.json()["ok"] is True
+    assert verification.json()["seed_matches_hash"] is True
+    assert verification.json()["spins_checked"] == 3
+    assert verification.json()["mismatches"] == []
+
+    assert_problem(client.post(f"/spin/{sid}/"), 409, "session_ended")
+    assert_problem(client.post(f"/bet/{sid}/", json=SAMPLE_BETS[0]), 409, "session_ended")
+    assert_problem(client.post(f"{api}/end"), 409, "session_ended")
+
+    # And anyone can check the spins offline, with the command line against this server.
+    verify = subprocess.run(
+        [sys.executable, "-m", "parlor", "verify", "--server", server.base_url, "--session", sid],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert "fair" in verify.stdout
+    assert "NOT" not in verify.stdout
+    assert_ledger_ok(server.database_url, sessions=1)
+
+
+def test_an_idempotency_key_bets_once(server: ParlorProcess, client: httpx.Client) -> None:
+    opened = client.post("/api/v1/sessions", json={"name": "retrier", "bankroll": 1000})
+    assert opened.status_code == 201, opened.text
+    sid = opened.json()["session"]
+    api = f"/api/v1/sessions/{sid}"
+    key = {"Idempotency-Key": "order-7f3a"}
+    red = {"proposition": "red", "amount": 10}
+
+    first = client.post(f"{api}/bets", json=red, headers=key)
+    assert first.status_code == 201, first.text
+    assert first.headers["location"] == f"{api}/bets/{first.json()['confirmation']}"
+    retry = client.post(f"{api}/bets", json=red, headers=key)
+    assert retry.status_code == 201, retry.text
+    assert retry.json() == first.json()
+    state = client.get(api).json()
+    assert (state["balance"], state["bet_count"], state["open_stake"]) == (990, 1, 10)
+
+    changed = client.post(f"{api}/bets", json={**red, "amount": 20}, headers=key)
+    assert_problem(changed, 422, "idempotency_key_reused")
+    assert client.get(api).json()["balance"] == 990
+
+    # Eight clients retry the same request at the same moment: still one bet.
+    split = {"proposition": "split", "numbers": [17, 20], "amount": 10}
+    gate = threading.Barrier(8)
+    answers: list[httpx.Response] = []
+
+    def send() -> None:
+        with httpx.Client(base_url=server.base_url, timeout=30) as own:
+            gate.wait()
+            answers.append(own.post(f"{api}/bets", json=split, headers={"Idempotency-Key": "k2"}))
+
+    threads = [threading.Thread(target=send) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert not errors, errors
-    assert len(finals) == 16
-    assert all(actual == expected for actual, expected in finals.values())
-    db = open_database(db_url)
-    try:
-        report = check_ledger(db)
-        assert report.ok, report.problems
-        assert report.sessions == 16
-    finally:
-        db.close()
+    assert [a.status_code for a in answers] == [201] * 8, [a.text for a in answers]
+    assert len({a.json()["confirmation"] for a in answers}) == 1
+    state = client.get(api).json()
+    assert (state["balance"], state["bet_count"], state["open_stake"]) == (980, 2, 20)
+    assert len(client.get(f"{api}/bets").json()["bets"]) == 2
+
+    spin = client.post(f"{api}/spins").json()
+    assert spin["balance"] == 980 + sum(10 + s["outcome"] for s in spin["settled"])
+    assert_ledger_ok(server.database_url, sessions=1)
 
 
-def test_sigint_stops_cleanly(sqlite_url: str, parlor_factory: Callable[..., Running]) -> None:
-    running = parlor_factory("--database", sqlite_url)
-    assert call(running.base_url, "GET", "/json/")[0] == 200
-    assert running.stop(signal.SIGINT) == 0
-    assert any("parlor stopped" in line for line in running.lines)
-    listening = [line for line in running.lines if "listening on" in line]
-    assert listening == [f"parlor REST service listening on {running.base_url}/\n"]
+# -- bad input over the wire ------------------------------------------------------------------
 
 
-def test_a_second_server_on_the_same_port_is_refused(
-    sqlite_url: str, parlor_factory: Callable[..., Running]
+JSON = "application/json"
+RED_BET = b'{"proposition": "red", "amount": 10}'
+#: (method, path, body, content type, status, code); {sid} is a real session, {api} its API path.
+BAD_REQUESTS: list[tuple[str, str, bytes | None, str | None, int, str]] = [
+    ("POST", "/session/", b'{"name": ', JSON, 400, "malformed_json"),
+    ("POST", "/api/v1/sessions", b"{not json}", JSON, 400, "malformed_json"),
+    ("POST", "/bet/{sid}/", b'{"proposition": "\xffred"}', JSON, 400, "malformed_json"),
+    ("PUT", "/spin/{sid}/", None, None, 405, "method_not_allowed"),
+    ("DELETE", "/json/", None, None, 405, "method_not_allowed"),
+    ("POST", "/api/v1/sessions", b'{"name": "x"}', "text/plain", 415, "unsupported_media_type"),
+    ("POST", "{api}/bets", RED_BET, "text/plain", 415, "unsupported_media_type"),
+    ("POST", "/bet/no-such-session/", RED_BET, JSON, 404, "unknown_session"),
+    ("POST", "/spin/no-such-session/", None, None, 404, "unknown_session"),
+    ("GET", "/api/v1/sessions/no-such-session", None, None, 404, "unknown_session"),
+    ("GET", "/bet/{sid}/99/", None, None, 404, "unknown_bet"),
+    ("GET", "/no/such/route", None, None, 404, "not_found"),
+    ("POST", "/bet/{sid}/", b'{"proposition": "split", "numbers": [17, 21], "amount": 10}', JSON,
+     422, "invalid_bet"),
+    ("POST", "{api}/bets", b"[1, 2]", JSON, 422, "invalid_request"),
+]  # fmt: skip
+
+
+class Wire:
+    """One persistent HTTP/1.1 connection (http.client), recording every request it sends."""
+
+    def __init__(self, server: ParlorProcess) -> None:
+        self.connection = http.client.HTTPConnection(server.host, server.port, timeout=15)
+        self.sent: list[tuple[str, str, int]] = []
+
+    def call(
+        self, method: str, path: str, body: bytes | None = None, content_type: str | None = None
+    ) -> tuple[int, http.client.HTTPMessage, bytes]:
+        headers = {"Content-Type": content_type} if content_type else {}
+        self.connection.request(method, path, body=body, headers=headers)
+        with self.connection.getresponse() as response:
+            data = response.read()
+            self.sent.append((method, path, response.status))
+            return response.status, response.headers, data
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def test_bad_input_over_the_wire_is_refused_and_logged(
+    server: ParlorProcess, client: httpx.Client
 ) -> None:
-    first = parlor_factory("--database", sqlite_url)
-    second = parlor_factory("--database", sqlite_url, port=first.port, ready=False)
-    assert second.process.wait(timeout=30) == 1
-    second.stop()
-    assert any(f"cannot listen on 127.0.0.1:{first.port}" in line for line in second.lines)
-    assert call(first.base_url, "GET", "/json/")[0] == 200  # the first is untouched
+    sent: list[tuple[str, str, int]] = []
 
+    def record(response: httpx.Response) -> None:
+        request = response.request
+        sent.append((request.method, request.url.raw_path.decode(), response.status_code))
 
-def test_two_workers_share_one_sqlite_file(
-    sqlite_url: str, parlor_factory: Callable[..., Running]
-) -> None:
-    running = parlor_factory("--database", sqlite_url, "--workers", "2")
-    errors: list[BaseException] = []
-
-    def play(index: int) -> None:
-        try:
-            _, _, session = call(running.base_url, "POST", "/session/", {"name": f"w{index}"})
-            for _ in range(10):
-                bet = {"proposition": "red", "amount": 10}
-                assert call(running.base_url, "POST", f"/bet/{session['session']}/", bet)[0] == 201
-                assert call(running.base_url, "POST", f"/spin/{session['session']}/")[0] == 201
-        except BaseException as error:
-            errors.append(error)
-
-    threads = [threading.Thread(target=play, args=(i,)) for i in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
-    assert running.stop() == 0
-    db = open_database(sqlite_url)
+    client.event_hooks["response"] = [record]
+    sid = client.post("/session/", json={"name": "bob"}).json()["session"]
+    api = f"/api/v1/sessions/{sid}"
+    wire = Wire(server)
     try:
-        report = check_ledger(db)
-        assert report.ok, report.problems
-        assert report.sessions == 6
+        assert wire.call("GET", "/json/")[0] == 200
+        for method, template, body, content_type, status, code in BAD_REQUESTS:
+            path = template.format(sid=sid, api=api)
+            socket_before = wire.connection.sock
+            got, headers, data = wire.call(method, path, body, content_type)
+            assert got == status, (method, path, data)
+            assert headers["Content-Type"] == PROBLEM, (method, path)
+            document = json.loads(data)
+            assert (document["status"], document["code"]) == (status, code), document
+            assert document["title"] == HTTPStatus(status).phrase
+            assert b"Traceback" not in data
+            if status == 405:
+                allowed = {m.strip() for m in headers["Allow"].split(",")}
+                assert method not in allowed
+                assert ("POST" if path.startswith("/spin/") else "GET") in allowed, allowed
+            # The same connection still works: the server answered and kept it open.
+            assert wire.call("GET", "/json/")[0] == 200, (method, path)
+            assert wire.connection.sock is socket_before, f"{method} {path} closed the connection"
     finally:
-        db.close()
+        wire.close()
+
+    # Bodies over 64 KiB are refused before they are read, and the server then drops
+    # that connection (see test_a_413_says_it_closes_the_connection): send each on a
+    # connection of its own, then check the server goes on answering.
+    def post_alone(path: str, content: bytes) -> httpx.Response:
+        with httpx.Client(
+            base_url=server.base_url, timeout=15, event_hooks={"response": [record]}
+        ) as alone:
+            response = alone.post(path, content=content, headers={"Content-Type": JSON})
+            response.read()
+            return response
+
+    big = b'{"name": "' + b"x" * (70 * 1024) + b'"}'
+    for path in ("/session/", f"{api}/bets"):
+        assert_problem(post_alone(path, big), 413, "body_too_large")
+        assert client.get("/json/").status_code == 200
+    at_limit = b'{"name": "edge"}'.ljust(MAX_BODY)  # trailing blanks are still JSON
+    edge = post_alone("/api/v1/sessions", at_limit)
+    assert edge.status_code == 201, edge.text
+    assert_problem(post_alone("/api/v1/sessions", at_limit + b" "), 413, "body_too_large")
+    assert client.get("/json/").status_code == 200
+
+    # None of it changed bob's session.
+    state = client.get(api).json()
+    assert (state["balance"], state["bet_count"], state["spin_count"]) == (1000, 0, 0)
+
+    # The log: exactly one line per request, each with method, path, status and duration.
+    expected = Counter(sent + wire.sent)
+    logged = server.wait_for_access_lines(sum(expected.values()))
+    assert Counter((m["method"], m["target"], int(m["status"])) for m in logged) == expected
+    assert all(float(m["ms"]) >= 0 for m in logged)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG src/parlor/service/bodies.py read_json: a chunked body (no Content-Length)"
+    " is read through req.bounded_stream, which Falcon bounds to Content-Length or 0,"
+    " so it is silently read as {} instead of being parsed or refused",
+)
+def test_a_chunked_body_is_read(
+    running_parlor: Callable[..., ParlorProcess], sqlite_url: str
+) -> None:
+    server = running_parlor(sqlite_url)
+
+    def chunks(*parts: bytes) -> Iterator[bytes]:
+        yield from parts
+
+    with httpx.Client(base_url=server.base_url, timeout=15) as client:
+        answer = client.post(
+            "/api/v1/sessions",
+            content=chunks(b'{"name": ', b'"carol"}'),
+            headers={"Content-Type": "application/json"},
+        )
+        assert answer.status_code == 201, answer.text
+        too_big = client.post(
+            "/api/v1/sessions",
+            content=chunks(*[b" " * 1024] * 70),
+            headers={"Content-Type": "application/json"},
+        )
+        assert too_big.status_code == 413, too_big.text
+
+
+@pytest.mark.xfail(
+    strict=False,  # Granian adds "Connection: close" itself only now and then
+    reason="BUG src/parlor/service/bodies.py read_json: a body over 64 KiB is refused unread,"
+    " so Granian closes the connection after the 413, usually without 'Connection: close';"
+    " a keep-alive client's next request on it fails (BrokenPipe / 'Server disconnected')",
+)
+def test_a_413_says_it_closes_the_connection(
+    running_parlor: Callable[..., ParlorProcess], sqlite_url: str
+) -> None:
+    server = running_parlor(sqlite_url)
+    connection = http.client.HTTPConnection(server.host, server.port, timeout=15)
+    try:
+        big = b'{"name": "' + b"x" * (70 * 1024) + b'"}'
+        connection.request("POST", "/session/", body=big, headers={"Content-Type": JSON})
+        with connection.getresponse() as response:
+            assert response.status == 413
+            response.read()
+            announced = response.will_close  # "Connection: close": the client reconnects
+        # Either the server said it would close, or this connection still works.
+        connection.request("GET", "/json/")
+        with connection.getresponse() as response:
+            assert response.status == 200
+            response.read()
+        assert announced or connection.sock is not None
+    finally:
+        connection.close()
