@@ -10,6 +10,7 @@ and the supervisor says which one and why it probably did.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -172,7 +173,14 @@ class Supervisor:
         }
         try:
             # argv is built by front_doors() from this interpreter and typed settings.
-            self._children = [subprocess.Popen(door.argv) for door in self.doors]  # noqa: S603
+            # Each child leads a process group of its own, with its workers: a
+            # terminal's Ctrl+C then reaches only this supervisor, which stops
+            # each server in order, and a server that will not stop is killed
+            # with all its workers, leaving nothing behind.
+            self._children = [
+                subprocess.Popen(door.argv, process_group=0)  # noqa: S603
+                for door in self.doors
+            ]
             failed = self._wait_until_ready(ready_timeout)
             if failed is None and not self._stopping:
                 self._say("parlor is ready; press Ctrl+C to stop")
@@ -222,8 +230,11 @@ class Supervisor:
             try:
                 child.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+                self._say(f"parlor: pid {child.pid} did not stop within 15 s; killing it")
+            # Workers outlive a server killed from outside; none may stay.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
         if failed is None:
             self._say("parlor stopped")
             return 0

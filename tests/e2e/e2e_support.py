@@ -42,8 +42,12 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
-def _group_members(pgid: int) -> list[tuple[int, str]]:
-    """Live (non-zombie) processes of process group ``pgid``, as (pid, command)."""
+def _session_members(sid: int) -> list[tuple[int, str]]:
+    """Live (non-zombie) processes of session ``sid``, as (pid, command).
+
+    The session, not the process group: ``parlor serve`` puts each server in
+    a group of its own, and all of them stay in the session it was started in.
+    """
     members = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -53,9 +57,9 @@ def _group_members(pgid: int) -> list[tuple[int, str]]:
             cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
         except OSError:
             continue
-        # "pid (comm) state ppid pgrp …": comm may hold spaces and parentheses.
+        # "pid (comm) state ppid pgrp session …": comm may hold spaces and parentheses.
         fields = stat.rsplit(")", 1)[1].split()
-        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+        if int(fields[3]) == sid and fields[0] not in ("Z", "X"):
             members.append((int(entry), cmdline.replace(b"\0", b" ").decode(errors="replace")))
     return members
 
@@ -220,13 +224,15 @@ class ParlorProcess:
     def leftovers(self, grace: float = 3.0) -> list[tuple[int, str]]:
         """Processes of the group still alive after the supervisor exited (there should be none)."""
         deadline = time.monotonic() + grace
-        while (members := _group_members(self.pgid)) and time.monotonic() < deadline:
+        while (members := _session_members(self.pgid)) and time.monotonic() < deadline:
             time.sleep(0.1)
         return members
 
     def kill_group(self) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.pgid, signal.SIGKILL)
+        """Kill everything started from this server's session, whatever its group."""
+        for pid, _command in _session_members(self.pgid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
     def _finish_output(self) -> None:
         # The pipes close when every process holding them has gone; a leftover
@@ -264,7 +270,7 @@ class ParlorProcess:
             self.kill_group()
             self.process.wait()
         self._finish_output()
-        if _group_members(self.pgid):
+        if _session_members(self.pgid):
             self.kill_group()
 
 

@@ -27,14 +27,6 @@ def test_it_says_where_it_listens_and_sigint_stops_it(server: ParlorProcess) -> 
     server.stop(signal.SIGINT)  # exit 0, "parlor stopped", nothing left behind
 
 
-@pytest.mark.xfail(
-    strict=False,  # both symptoms are races: each run shows one, the other, or neither
-    reason="BUG: on Ctrl+C (SIGINT to the whole group) right after requests, either the"
-    " Granian worker hangs, the supervisor SIGKILLs `parlor service` after 15 s and the worker"
-    " is left running (src/parlor/serve.py Supervisor._stop kills only its direct child), or"
-    " the worker dies before the access log's BackgroundWriter flushes, losing the last"
-    " requests' lines (src/parlor/wsgi/accesslog.py)",
-)
 def test_ctrl_c_in_a_terminal_stops_it_cleanly(
     running_parlor: Callable[..., ParlorProcess], sqlite_url: str
 ) -> None:

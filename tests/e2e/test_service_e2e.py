@@ -2,8 +2,8 @@
 
 Tests that take ``server`` run twice: ``parlor serve --database URL`` on a free
 port, once on SQLite and once on PostgreSQL, stopped with SIGTERM afterwards
-(exit 0, "parlor stopped", no process left behind). The xfail tests at the end
-pin down bugs found this way; each names the file to fix.
+(exit 0, "parlor stopped", no process left behind). The wire-level tests at
+the end pin down bugs found this way: chunked bodies, and 413s on keep-alive.
 """
 
 from __future__ import annotations
@@ -419,12 +419,6 @@ def test_bad_input_over_the_wire_is_refused_and_logged(
     assert all(float(m["ms"]) >= 0 for m in logged)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG src/parlor/service/bodies.py read_json: a chunked body (no Content-Length)"
-    " is read through req.bounded_stream, which Falcon bounds to Content-Length or 0,"
-    " so it is silently read as {} instead of being parsed or refused",
-)
 def test_a_chunked_body_is_read(
     running_parlor: Callable[..., ParlorProcess], sqlite_url: str
 ) -> None:
@@ -448,12 +442,6 @@ def test_a_chunked_body_is_read(
         assert too_big.status_code == 413, too_big.text
 
 
-@pytest.mark.xfail(
-    strict=False,  # Granian adds "Connection: close" itself only now and then
-    reason="BUG src/parlor/service/bodies.py read_json: a body over 64 KiB is refused unread,"
-    " so Granian closes the connection after the 413, usually without 'Connection: close';"
-    " a keep-alive client's next request on it fails (BrokenPipe / 'Server disconnected')",
-)
 def test_a_413_says_it_closes_the_connection(
     running_parlor: Callable[..., ParlorProcess], sqlite_url: str
 ) -> None:
@@ -474,3 +462,23 @@ def test_a_413_says_it_closes_the_connection(
         assert announced or connection.sock is not None
     finally:
         connection.close()
+
+
+def test_a_huge_body_gets_413_and_an_announced_close(
+    running_parlor: Callable[..., ParlorProcess], sqlite_url: str
+) -> None:
+    """Past what is worth draining, the 413 says the connection closes; the next one works."""
+    server = running_parlor(sqlite_url)
+    huge = b'{"name": "' + b"x" * (5 * 1024 * 1024) + b'"}'
+    connection = http.client.HTTPConnection(server.host, server.port, timeout=15)
+    try:
+        connection.request("POST", "/session/", body=huge, headers={"Content-Type": JSON})
+        with connection.getresponse() as response:
+            assert response.status == 413
+            assert response.getheader("Content-Type") == PROBLEM
+            assert response.will_close
+            response.read()
+    finally:
+        connection.close()
+    with httpx.Client(base_url=server.base_url, timeout=15) as client:
+        assert client.get("/json/").status_code == 200

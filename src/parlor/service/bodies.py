@@ -16,6 +16,12 @@ import falcon
 from parlor.service.problems import Problem
 
 MAX_BODY = 64 * 1024
+# A body over MAX_BODY is still read, up to this much, and thrown away: a
+# request left half-read cannot be followed by another on the same
+# connection, and a keep-alive client would find it closed under its feet.
+# Beyond this the connection is not worth saving: the answer says it closes.
+MAX_DRAIN = 4 * 1024 * 1024
+_DRAIN_CHUNK = 64 * 1024
 
 # The seed's clients used urllib2, which labels any POST body as a form unless
 # told otherwise; the seed-compatible routes accept JSON sent that way too.
@@ -29,13 +35,35 @@ def _is_json_type(content_type: str) -> bool:
     )
 
 
+def _too_large(stream: Any, already_read: int) -> Problem:
+    drained = already_read
+    while drained <= MAX_DRAIN:
+        chunk = stream.read(_DRAIN_CHUNK)
+        if not chunk:
+            break
+        drained += len(chunk)
+    headers = {"Connection": "close"} if drained > MAX_DRAIN else None
+    return Problem(
+        falcon.HTTP_413,
+        f"the body is over {MAX_BODY} bytes",
+        code="body_too_large",
+        headers=headers,
+    )
+
+
 def read_json(req: falcon.Request, *, lenient: bool = False) -> dict[str, Any]:
     length = req.content_length
+    # bounded_stream stops at Content-Length, and with none reads nothing. A
+    # chunked body has none, so it is read from the raw stream, which the
+    # server ends with the body. (Without "chunked" the raw stream is not
+    # read: PEP 3333 lets a server block there.)
+    chunked = "chunked" in (req.get_header("Transfer-Encoding") or "").lower()
+    stream = req.stream if length is None and chunked else req.bounded_stream
     if length is not None and length > MAX_BODY:
-        raise Problem(falcon.HTTP_413, f"the body is over {MAX_BODY} bytes", code="body_too_large")
-    raw = req.bounded_stream.read(MAX_BODY + 1)
+        raise _too_large(stream, 0)
+    raw = stream.read(MAX_BODY + 1)
     if len(raw) > MAX_BODY:
-        raise Problem(falcon.HTTP_413, f"the body is over {MAX_BODY} bytes", code="body_too_large")
+        raise _too_large(stream, len(raw))
     if not raw.strip():
         return {}
     content_type = req.content_type or ""

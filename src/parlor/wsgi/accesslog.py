@@ -8,7 +8,7 @@ load getting the GIL back cost a request tens of microseconds.
 
 from __future__ import annotations
 
-import atexit
+import multiprocessing.util
 import sys
 import threading
 import time
@@ -32,7 +32,10 @@ class BackgroundWriter:
         self._lines: deque[str] = deque()
         self._thread = threading.Thread(target=self._run, name="parlor-log", daemon=True)
         self._thread.start()
-        atexit.register(self.flush)
+        # Granian's workers are multiprocessing children, which leave through
+        # os._exit: atexit never runs there, multiprocessing's finalizers do
+        # (and they run at a normal interpreter exit too).
+        multiprocessing.util.Finalize(self, self.flush, exitpriority=10)
 
     def write(self, line: str) -> None:
         self._lines.append(line)
