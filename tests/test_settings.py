@@ -32,3 +32,23 @@ def test_environment_then_flags() -> None:
 def test_bad_environment_value_names_the_variable() -> None:
     with pytest.raises(ValueError, match="PARLOR_PORT='http'"):
         Settings.from_env({"PARLOR_PORT": "http"})
+
+
+@pytest.mark.parametrize(
+    ("settings", "url"),
+    [
+        (Settings(), "http://127.0.0.1:36000"),
+        (Settings(host="0.0.0.0", port=4000), "http://127.0.0.1:4000"),
+        (Settings(host="::"), "http://[::1]:36000"),
+        (Settings(host="10.0.0.5"), "http://10.0.0.5:36000"),
+        (Settings(service_url="https://rules.example/api/"), "https://rules.example/api"),
+    ],
+)
+def test_where_the_web_app_finds_the_service(settings: Settings, url: str) -> None:
+    assert settings.service_base_url == url
+
+
+def test_the_web_secret_is_not_shown() -> None:
+    settings = Settings.from_env({"PARLOR_WEB_SECRET": "hush"})
+    assert settings.web_secret == "hush"
+    assert "hush" not in repr(settings)

@@ -41,6 +41,17 @@ class Settings:
     #: WAL with NORMAL survives any crash of parlor itself; FULL also survives power loss,
     #: at the cost of one fsync per commit.
     sqlite_synchronous: str = "NORMAL"
+    #: Where `parlor web` reaches the REST service; empty: this host's service port.
+    service_url: str = ""
+    #: Signs and seals the web app's cookies. Empty: `parlor web` makes a random one per
+    #: run, so visits end on a restart; set it to keep them, or to share it between hosts.
+    web_secret: str = field(default="", repr=False)
+    #: A browser's visit ends after this many seconds without a request...
+    web_idle_timeout: float = 1200.0
+    #: ...and this many seconds after it began, however active.
+    web_max_age: float = 43200.0
+    #: How long the web app waits for the service, per attempt, before it says so.
+    web_service_timeout: float = 3.0
     limits: HouseLimits = field(default_factory=HouseLimits)
 
     @classmethod
@@ -56,6 +67,17 @@ class Settings:
                 values[spec.name] = _coerce(spec.name, raw, type(getattr(_DEFAULTS, spec.name)))
         values.update({k: v for k, v in overrides.items() if v is not None})
         return replace(_DEFAULTS, **values)
+
+    @property
+    def service_base_url(self) -> str:
+        """The service as the web app reaches it: ``service_url``, else this host's port."""
+        if self.service_url:
+            return self.service_url.rstrip("/")
+        # A wildcard address is where to listen, not where to connect: use loopback.
+        wildcards = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}  # noqa: S104
+        host = wildcards.get(self.host, self.host)
+        shown = f"[{host}]" if ":" in host else host
+        return f"http://{shown}:{self.port}"
 
 
 def _coerce(name: str, raw: str, kind: type) -> Any:

@@ -1,0 +1,333 @@
+"""The web app's resources: one class per page or action, each a thin translation.
+
+GETs read through the client SDK and render a template. Every POST ends in a
+303 See Other (PRG), so a reload or the back button never sends it again:
+to the next page on success, or back to the form's page with the errors and
+the entered values carried once in the visit's flash, where they are shown
+beside their fields. Nothing changes when a form is refused.
+
+==========================  =====================================================
+``GET /``                   start page: a name and a wheel
+``POST /``                  open a session, then the table
+``GET /table``              balance, last result, bet form and layout, open bets,
+                            the last 20 spins, the balance chart
+``POST /bets``              place a bet (the form's select, or a layout button)
+``POST /withdraw``          take an open bet back
+``POST /spin``              spin the wheel, settling every open bet
+``GET /rules``              payouts and house edge of the session's wheel
+``GET /fairness``           the seed hash; once ended, the seed and its verification
+``POST /end``               end the session: refunds open bets, reveals the seed
+``GET /expired``            what a lapsed visit sees, with a way to start again
+==========================  =====================================================
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+import uuid
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import lru_cache
+from typing import Any
+
+import falcon
+from markupsafe import Markup
+
+from parlor.client import Conflict, InvalidInput, NotFound, RouletteClient, Session
+from parlor.roulette.bets import BetKind, all_bets, house_edge, make_bet
+from parlor.roulette.wheel import WHEELS, WheelKind, wheel_for
+from parlor.web import visits
+from parlor.web.chart import balance_chart
+from parlor.web.cookies import Flash
+from parlor.web.formbody import read_form
+from parlor.web.forms import SELECT_CHOICES, FormInvalid, Table, echo, read_bet, read_start
+from parlor.web.layout import build_layout, open_stakes
+from parlor.web.render import Renderer
+from parlor.web.table import RECENT, load_table
+
+_NONCE = re.compile(r"[A-Za-z0-9_-]{16,64}")
+_CONFIRMATION = re.compile(r"[0-9]{1,18}")
+
+
+@dataclass(frozen=True, slots=True)
+class Deps:
+    """What every resource needs: the SDK client, the renderer, a small thread pool."""
+
+    client: RouletteClient
+    render: Renderer
+    pool: Executor
+
+
+@lru_cache(maxsize=2)
+def wheel_edge(kind: WheelKind) -> Fraction:
+    """The house edge of an even-money bet on the wheel: the figure a start page quotes."""
+    wheel = WHEELS[kind]
+    return house_edge(make_bet(BetKind.RED, None, wheel), wheel)
+
+
+def _percent(edge: Fraction) -> str:
+    return f"{float(edge) * 100:.2f}%"
+
+
+def _redirect(to: str) -> falcon.HTTPSeeOther:
+    return falcon.HTTPSeeOther(to)
+
+
+class Page:
+    """Base of every resource: rendering with the visit's token and flash."""
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+        self.client = deps.client
+
+    def show(
+        self,
+        req: falcon.Request,
+        resp: falcon.Response,
+        template: str,
+        *,
+        status: str = falcon.HTTP_200,
+        **context: Any,
+    ) -> None:
+        context.setdefault("flash", visits.take_flash(req))
+        resp.status = status
+        resp.content_type = falcon.MEDIA_HTML
+        resp.text = self.deps.render(template, csrf=visits.current(req).csrf, **context)
+
+
+class Start(Page):
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        wheels = [
+            {
+                "value": kind.value,
+                "name": kind.value.capitalize(),
+                "pockets": WHEELS[kind].pocket_count,
+                "zeros": "0 and 00" if kind is WheelKind.AMERICAN else "a single 0",
+                "edge": _percent(wheel_edge(kind)),
+            }
+            for kind in WheelKind
+        ]
+        playing = visits.current(req).session_id is not None
+        self.show(req, resp, "start.html", wheels=wheels, playing=playing)
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        fields = read_form(req)
+        try:
+            order = read_start(fields)
+            session = self.client.open_session(order.name, wheel=order.wheel)
+        except FormInvalid as error:
+            visits.form_errors(req, "start", error.errors, error.values)
+            raise _redirect("/") from None
+        except InvalidInput as error:
+            field = error.field if error.field in ("name", "wheel") else "name"
+            visits.form_errors(
+                req, "start", {field: error.detail}, {"name": fields.get("name", "")}
+            )
+            raise _redirect("/") from None
+        # A new game gets a new form token: pages of the old game cannot act on it.
+        visits.update(req, session_id=session.id, csrf=secrets.token_urlsafe(24))
+        visits.notice(
+            req,
+            f"Welcome, {session.name}. You have {session.balance:,} chips; table limits"
+            f" {session.table_min:,}–{session.table_max:,}.",
+        )
+        raise _redirect("/table")
+
+
+class TablePage(Page):
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        session_id = visits.require_session(req)
+        view = load_table(self.client, session_id, self.deps.pool)
+        flash = visits.take_flash(req)
+        history = view.history()
+        chart = None
+        if history is not None and len(history[1]) > 1:
+            chart = Markup(balance_chart(history[1], first_spin=history[0]))  # noqa: S704 - numbers only
+        amount = flash.values.get("amount", str(view.session.table_min))
+        stakes = open_stakes([(b.proposition, list(b.numbers), b.amount) for b in view.open_bets])
+        self.show(
+            req,
+            resp,
+            "table.html",
+            view=view,
+            session=view.session,
+            layout=build_layout(wheel_for(view.session.wheel)),
+            stakes=stakes,
+            chart=chart,
+            flash=flash,
+            amount=amount,
+            choices=SELECT_CHOICES,
+            recent_count=RECENT,
+            # The bet form's nonce makes a double-submitted form one bet (Idempotency-Key).
+            nonce=secrets.token_urlsafe(16),
+        )
+
+
+def _session_or_back(client: RouletteClient, req: falcon.Request, session_id: str) -> Session:
+    """The session, if it is still open; otherwise a notice and back to the table."""
+    session = client.session(session_id)
+    if session.ended:
+        visits.notice(req, "This game has ended. Start a new one to play on.", tone="error")
+        raise _redirect("/table")
+    return session
+
+
+class PlaceBet(Page):
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        session_id = visits.require_session(req)
+        fields = read_form(req)
+        session = _session_or_back(self.client, req, session_id)
+        table = Table(
+            wheel_for(session.wheel),
+            session.table_min,
+            session.table_max,
+            session.balance,
+            session.open_stake,
+        )
+        shown = echo(fields, "amount", "proposition", "bet")
+        try:
+            order = read_bet(fields, table)
+            nonce = fields.get("nonce", "")
+            key = nonce if _NONCE.fullmatch(nonce) else uuid.uuid4().hex
+            receipt = self.client.place_bet(
+                session_id,
+                order.bet.kind.value,
+                order.amount,
+                order.numbers,
+                idempotency_key=f"web:{key}:{order.value}:{order.amount}",
+            )
+        except FormInvalid as error:
+            visits.form_errors(req, "bet", error.errors, error.values)
+        except InvalidInput as error:
+            field = "amount" if error.field == "amount" else "proposition"
+            visits.form_errors(req, "bet", {field: error.detail}, shown)
+        except Conflict as error:
+            if error.code == "insufficient_balance":
+                visits.form_errors(req, "bet", {"amount": error.detail}, shown)
+            else:
+                visits.notice(req, error.detail, tone="error")
+        else:
+            visits.update(
+                req,
+                flash=Flash(
+                    notice=f"Bet placed: {receipt.bet.description}, {receipt.bet.amount:,}"
+                    f" chips. Balance {receipt.balance:,}.",
+                    values={"amount": str(order.amount)},
+                ),
+            )
+        raise _redirect("/table#bet")
+
+
+class Withdraw(Page):
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        session_id = visits.require_session(req)
+        text = read_form(req).get("confirmation", "").strip()
+        if not _CONFIRMATION.fullmatch(text):
+            visits.notice(req, "Choose a bet to withdraw from your open bets.", tone="error")
+            raise _redirect("/table#open-bets")
+        try:
+            receipt = self.client.withdraw_bet(session_id, int(text))
+        except (Conflict, NotFound) as error:
+            if isinstance(error, NotFound) and error.code == "unknown_session":
+                raise
+            visits.notice(req, "That bet is no longer open.", tone="error")
+        else:
+            visits.notice(
+                req,
+                f"Withdrawn: {receipt.bet.description}, {receipt.bet.amount:,} chips back."
+                f" Balance {receipt.balance:,}.",
+            )
+        raise _redirect("/table#open-bets")
+
+
+class Spin(Page):
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        session_id = visits.require_session(req)
+        expected = read_form(req).get("spin", "").strip()
+        session = _session_or_back(self.client, req, session_id)
+        if expected and expected != str(session.spin_count + 1):
+            # The form came from a page older than the last spin: a double click, or
+            # another tab. Spinning again would not be what was asked for.
+            visits.notice(req, "That spin already happened; here is the table now.")
+            raise _redirect("/table#result")
+        try:
+            outcome = self.client.spin(session_id)
+        except Conflict:
+            visits.notice(req, "This game has ended. Start a new one to play on.", tone="error")
+        else:
+            result = outcome.result
+            visits.notice(req, f"Spin {outcome.spin}: {result.label} {result.color}.")
+        raise _redirect("/table#result")
+
+
+class EndSession(Page):
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        session_id = visits.require_session(req)
+        try:
+            ended = self.client.end_session(session_id)
+        except Conflict:
+            visits.notice(req, "This game had already ended.")
+        else:
+            visits.notice(req, f"Game over: you leave with {ended.balance:,} chips.")
+        raise _redirect("/fairness")
+
+
+class Rules(Page):
+    """Payouts and house edges, from the service's rules document (read once)."""
+
+    def __init__(self, deps: Deps) -> None:
+        super().__init__(deps)
+        self._rules: dict[str, Any] | None = None
+        self._lock = threading.Lock()
+
+    def rules(self) -> dict[str, Any]:
+        with self._lock:
+            if self._rules is None:
+                self._rules = self.client.rules()
+            return self._rules
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        session_id = visits.current(req).session_id
+        session = self.client.session(session_id) if session_id is not None else None
+        asked = req.get_param("wheel") or "american"
+        kind = session.wheel if session is not None else asked
+        if kind not in ("american", "european"):
+            kind = "american"
+        wheel = wheel_for(kind)
+        covers = {bet.kind.value: len(bet.covers) for bet in all_bets(wheel)}
+        document = self.rules()["wheels"][kind]
+        rows = [
+            {
+                "name": entry["proposition"].replace("_", " "),
+                "covers": covers[entry["proposition"]],
+                "odds": entry["odds"],
+                "edge": entry["house_edge"],
+            }
+            for entry in document["bets"]
+        ]
+        self.show(
+            req,
+            resp,
+            "rules.html",
+            session=session,
+            wheel=kind,
+            rows=rows,
+            pockets=wheel.pocket_count,
+            la_partage=document.get("la_partage_edge"),
+        )
+
+
+class Fairness(Page):
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        session_id = visits.require_session(req)
+        session = self.client.session(session_id)
+        verification = self.client.verification(session_id) if session.ended else None
+        self.show(req, resp, "fairness.html", session=session, verification=verification)
+
+
+class Expired(Page):
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        self.show(req, resp, "expired.html")

@@ -1,0 +1,97 @@
+"""The visit cookie around each request: read before routing, written after.
+
+``Visits`` is a Falcon middleware. Before routing it puts the live visit in
+``req.context.visit`` (a new one when the cookie is missing, expired or
+unreadable; then ``req.context.lapse`` says which of the last two it was, and
+``req.context.fresh`` is true). Resources replace the visit as they act
+(``update``); after the response, whatever the outcome, the visit goes back
+out as the cookie: HttpOnly, SameSite=Lax, Secure when the request came over
+https, and refreshed on every request so the idle clock restarts.
+
+The helpers below are how resources read and change the visit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import falcon
+
+from parlor.web.cookies import COOKIE_NAME, CookieCodec, Flash, Visit
+
+STATIC_PREFIX = "/static/"
+EXPIRED_PATH = "/expired"
+
+
+class Visits:
+    def __init__(self, codec: CookieCodec) -> None:
+        self._codec = codec
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        if req.path.startswith(STATIC_PREFIX):
+            req.context.visit = None
+            return
+        values = req.get_cookie_values(COOKIE_NAME)
+        loaded = self._codec.loads(values[0] if values else None)
+        req.context.lapse = loaded.lapse
+        req.context.fresh = loaded.visit is None
+        req.context.visit = loaded.visit or self._codec.new_visit()
+
+    def process_response(
+        self, req: falcon.Request, resp: falcon.Response, resource: Any, req_succeeded: bool
+    ) -> None:
+        visit: Visit | None = req.context.get("visit")
+        if visit is None:
+            return
+        resp.set_cookie(
+            COOKIE_NAME,
+            self._codec.dumps(visit),
+            max_age=self._codec.max_age_of(visit),
+            path="/",
+            secure=req.scheme == "https",
+            http_only=True,
+            same_site="Lax",
+        )
+        # The page is this visitor's alone: no shared cache may keep it, and going
+        # back to it fetches it afresh rather than showing stale chips.
+        resp.cache_control = ["private", "no-store"]
+
+
+def current(req: falcon.Request) -> Visit:
+    visit: Visit = req.context.visit
+    return visit
+
+
+def update(req: falcon.Request, **changes: Any) -> Visit:
+    """Replace fields of the request's visit; the response carries the change out."""
+    visit = replace(current(req), **changes)
+    req.context.visit = visit
+    return visit
+
+
+def require_session(req: falcon.Request) -> str:
+    """The roulette session this visit plays, or a redirect: to the start, or to "expired"."""
+    session_id = current(req).session_id
+    if session_id is None:
+        raise falcon.HTTPSeeOther(EXPIRED_PATH if req.context.lapse is not None else "/")
+    return session_id
+
+
+def take_flash(req: falcon.Request) -> Flash:
+    """What the previous POST left to show, now removed from the visit (shown once)."""
+    flash = current(req).flash
+    if flash is None:
+        return Flash()
+    update(req, flash=None)
+    return flash
+
+
+def notice(req: falcon.Request, text: str, *, tone: str = "ok") -> None:
+    update(req, flash=Flash(notice=text, tone=tone))
+
+
+def form_errors(
+    req: falcon.Request, form: str, errors: dict[str, str], values: dict[str, str]
+) -> None:
+    update(req, flash=Flash(tone="error", form=form, errors=errors, values=values))
