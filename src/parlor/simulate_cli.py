@@ -25,13 +25,22 @@ from parlor.roulette.strategies import (
     FibonacciWin,
     Plan,
     PlanError,
-    Proposition,
     Strategy,
     WhenEmpty,
     WhenShort,
 )
 from parlor.roulette.wheel import WheelKind, wheel_for
 from parlor.settings import HouseLimits
+from parlor.strategy_options import (
+    AtLimitOption,
+    FibonacciWinOption,
+    PropositionOption,
+    StrategyArgument,
+    WheelOption,
+    WhenEmptyOption,
+    WhenShortOption,
+    usage_error,
+)
 
 if TYPE_CHECKING:
     from parlor.roulette.exact import Exact
@@ -56,9 +65,6 @@ MEANINGS = {
 PLOT_PATHS = 40
 PLOT_FINALS = 1_000_000
 
-#: How the library names an option (PlanError.option) → how the command line spells it.
-_FLAGS = {"max": "--max", "proposition": "--proposition", "workers": "--workers"}
-
 
 def _default_workers() -> int:
     try:
@@ -68,15 +74,7 @@ def _default_workers() -> int:
 
 
 def simulate(
-    strategy: Annotated[
-        Strategy,
-        typer.Argument(
-            help="The betting strategy: " + ", ".join(Strategy) + ".",
-            metavar="STRATEGY",
-            case_sensitive=False,
-            show_default=False,
-        ),
-    ],
+    strategy: StrategyArgument,
     sessions: Annotated[int, typer.Option(min=1, help="How many sessions to play.")] = 10_000,
     spins: Annotated[
         int, typer.Option(min=1, max=100_000, help="Spins per session, at most.")
@@ -90,9 +88,7 @@ def simulate(
     table_max: Annotated[
         int, typer.Option("--max", min=1, help="The table maximum for one bet.")
     ] = HouseLimits().default_table_max,
-    wheel: Annotated[
-        WheelKind, typer.Option(case_sensitive=False, help="american (0, 00) or european (0).")
-    ] = WheelKind.AMERICAN,
+    wheel: WheelOption = WheelKind.AMERICAN,
     seed: Annotated[
         int | None,
         typer.Option(
@@ -128,46 +124,11 @@ def simulate(
             " Works for flat and martingale, and for others while their states stay few.",
         ),
     ] = False,
-    proposition: Annotated[
-        Proposition | None,
-        typer.Option(
-            case_sensitive=False,
-            help="The even-money bet a progression rides. Default: red (seven reds: black,"
-            " after a streak of its opposite). Not for random.",
-            show_default=False,
-        ),
-    ] = None,
-    at_limit: Annotated[
-        AtLimit,
-        typer.Option(
-            case_sensitive=False,
-            help="When the wanted bet is above --max: bet the maximum (cap), leave the table,"
-            " or restart the progression (reset).",
-        ),
-    ] = AtLimit.CAP,
-    when_short: Annotated[
-        WhenShort,
-        typer.Option(
-            case_sensitive=False,
-            help="When the wanted bet is more than the bankroll left: leave, bet what is left"
-            " (all-in), or restart the progression (reset; leave if even that is too much).",
-        ),
-    ] = WhenShort.LEAVE,
-    when_empty: Annotated[
-        WhenEmpty,
-        typer.Option(
-            case_sensitive=False,
-            help="Cancellation, when its list is all crossed out: leave, or restart the list"
-            " [1, 2, 3, 4, 5, 6].",
-        ),
-    ] = WhenEmpty.LEAVE,
-    fibonacci_win: Annotated[
-        FibonacciWin,
-        typer.Option(
-            case_sensitive=False,
-            help="Fibonacci, after a win: back to the first term (reset) or two terms back.",
-        ),
-    ] = FibonacciWin.RESET,
+    proposition: PropositionOption = None,
+    at_limit: AtLimitOption = AtLimit.CAP,
+    when_short: WhenShortOption = WhenShort.LEAVE,
+    when_empty: WhenEmptyOption = WhenEmpty.LEAVE,
+    fibonacci_win: FibonacciWinOption = FibonacciWin.RESET,
 ) -> None:
     """Monte Carlo of a betting strategy: many sessions, locally and fast.
 
@@ -198,8 +159,7 @@ def simulate(
         )
         sim = Simulation(plan, sessions=sessions, spins=spins, bankroll=bankroll, seed=seed)
     except PlanError as error:
-        flag = _FLAGS.get(error.option, f"--{error.option}")
-        raise typer.BadParameter(error.message, param_hint=f"'{flag}'") from None
+        raise usage_error(error) from None
 
     solved = _solve(sim) if exact else None
     started = time.perf_counter()

@@ -19,6 +19,7 @@ from parlor.roulette.strategies import (
     PlanError,
     Player,
     Proposition,
+    Stopped,
     Strategy,
     Wager,
     WhenEmpty,
@@ -347,6 +348,38 @@ def test_player_stays_stopped() -> None:
     assert player.next_bet() is None
     assert player.stopped
     assert player.next_bet() is None
+
+
+MARTINGALE = Plan(Strategy.MARTINGALE)
+CAPPED_AT_8 = Plan(Strategy.MARTINGALE, table_max=8)
+LEAVES_ABOVE_8 = Plan(Strategy.MARTINGALE, table_max=8, at_limit=AtLimit.LEAVE)
+RESETS_WHEN_SHORT = Plan(Strategy.MARTINGALE, base=2, when_short=WhenShort.RESET)
+RESETS_ABOVE_5 = Plan(Strategy.CANCELLATION, table_max=5, at_limit=AtLimit.RESET)
+
+
+@pytest.mark.parametrize(
+    ("plan", "outcomes", "bankroll", "reason", "wanted"),
+    [
+        (MARTINGALE, "LLL", 7, Stopped.BUSTED, 0),
+        (MARTINGALE, "LLL", 10, Stopped.SHORT, 8),  # 3 left
+        (CAPPED_AT_8, "LLLL", 20, Stopped.SHORT, 8),  # 16 wanted, capped at 8; 5 left
+        (RESETS_WHEN_SHORT, "LLL", 15, Stopped.SHORT, 2),  # 1 left: even the restart is short
+        (LEAVES_ABOVE_8, "LLLL", 99, Stopped.ABOVE_MAX, 16),
+        (RESETS_ABOVE_5, "", 99, Stopped.ABOVE_MAX, 7),  # the list asks 1 + 6, even restarted
+        (Plan(Strategy.CANCELLATION), "WWW", 99, Stopped.LIST_DONE, 0),
+    ],
+)
+def test_player_says_why_it_stopped(
+    plan: Plan, outcomes: str, bankroll: int, reason: Stopped, wanted: int
+) -> None:
+    player = Player(plan, bankroll)
+    assert player.stop_reason is None
+    for outcome in outcomes:
+        assert player.next_bet() is not None
+        player.record(outcome == "W", POCKET[outcome])
+    assert player.next_bet() is None
+    assert player.stop_reason == reason
+    assert player.wanted == wanted
 
 
 def test_player_cancellation_list_outgrows_its_first_room() -> None:

@@ -130,6 +130,15 @@ class WhenEmpty(StrEnum):
     RESTART = "restart"  # write [1, 2, 3, 4, 5, 6] again and play on
 
 
+class Stopped(StrEnum):
+    """Why a ``Player`` stopped: what ``decide``'s STOP meant."""
+
+    BUSTED = "busted"  # no chips left
+    SHORT = "short"  # the next bet is more than the bankroll left (WhenShort leave, or reset)
+    ABOVE_MAX = "above-max"  # the next bet is above the table maximum (AtLimit leave, or reset)
+    LIST_DONE = "list-done"  # cancellation's list is all crossed out (WhenEmpty leave)
+
+
 class FibonacciWin(StrEnum):
     """Fibonacci, after a win."""
 
@@ -548,7 +557,8 @@ class Player:
     """One session of a strategy, for a live bot: ``next_bet()``, spin, ``record()``, repeat.
 
     The bot owns the table (and any limit on the number of spins); the player
-    owns the decisions. ``rng`` is used only by the random strategy.
+    owns the decisions, and once it stops, ``stop_reason`` says why. ``rng`` is
+    used only by the random strategy.
     """
 
     def __init__(
@@ -561,6 +571,9 @@ class Player:
         self.spins = 0
         self.wagered = 0
         self.stopped = False
+        #: Once stopped: why, and the stake it would have placed (0 when there was none).
+        self.stop_reason: Stopped | None = None
+        self.wanted = 0
         self._p = plan.params()
         self._ret = plan.payout_table()
         self._st = plan.state(64)
@@ -588,6 +601,7 @@ class Player:
         proposition, stake = decide(self._p, self._st, self.bankroll, choice)
         if stake == STOP:
             self.stopped = True
+            self.stop_reason, self.wanted = self._why_stopped()
             return None
         self._pending = (proposition, stake)
         return self._describe(proposition, stake)
@@ -614,6 +628,21 @@ class Player:
             self.bankroll = bankroll
         elif stake > 0:
             self.bankroll += stake * self.plan.bets[proposition].payout if won else -stake
+
+    def _why_stopped(self) -> tuple[Stopped, int]:
+        # Read back from the state ``decide`` left: it stops for exactly these reasons, and
+        # a reset it made on the way is already in the state (so is its restarted bet).
+        if self.bankroll <= 0:
+            return Stopped.BUSTED, 0
+        units = int(wanted_units(self._p, self._st))
+        if units < 0:
+            return Stopped.LIST_DONE, 0
+        stake = units * self.plan.base  # a Python int: no overflow, unlike _stake's
+        if stake > self.plan.table_max:
+            if self.plan.at_limit is not AtLimit.CAP:
+                return Stopped.ABOVE_MAX, stake
+            stake = self.plan.table_max
+        return Stopped.SHORT, stake
 
     def _list_full(self) -> bool:
         # A live session has no spin limit here, so a long losing run may outgrow the room.
