@@ -38,11 +38,11 @@ def live_url(house: RouletteHouse) -> Iterator[str]:
 def test_help_lists_every_command() -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in ("serve", "service", "verify"):
+    for command in ("serve", "service", "web", "desktop", "verify"):
         assert command in result.output
 
 
-@pytest.mark.parametrize("command", ["serve", "service", "verify"])
+@pytest.mark.parametrize("command", ["serve", "service", "web", "desktop", "verify"])
 def test_each_command_has_help(command: str) -> None:
     result = runner.invoke(app, [command, "--help"])
     assert result.exit_code == 0

@@ -18,6 +18,7 @@ from parlor.serve import (
     ensure_port_free,
     front_doors,
     settings_environment,
+    web_environment,
 )
 from parlor.settings import Settings
 
@@ -81,13 +82,55 @@ def test_a_door_that_never_listens_times_out() -> None:
 
 
 def test_front_doors_carry_the_settings() -> None:
-    settings = Settings(port=4000, host="0.0.0.0", database_url="sqlite:///x.db", workers=3)
-    (service,) = front_doors(settings)
+    settings = Settings(
+        port=4000, web_port=4001, host="0.0.0.0", database_url="sqlite:///x.db", workers=3
+    )
+    service, web = front_doors(settings)
     assert service.port == 4000
     assert service.argv[1:4] == ["-m", "parlor", "service"]
     assert "--workers" in service.argv
     assert service.argv[service.argv.index("--database") + 1] == "sqlite:///x.db"
     assert settings_environment(settings)["PARLOR_DATABASE_URL"] == "sqlite:///x.db"
+    # The web app listens beside it and reaches the service over loopback HTTP.
+    assert (web.label, web.port, web.flag) == ("web app", 4001, "--web-port")
+    assert web.argv[1:4] == ["-m", "parlor", "web"]
+    assert web.argv[web.argv.index("--web-port") + 1] == "4001"
+    assert web.argv[web.argv.index("--service-url") + 1] == "http://127.0.0.1:4000"
+    assert "--database" not in web.argv  # the web app never touches the database
+
+
+def test_the_web_app_gets_one_secret_for_all_its_workers() -> None:
+    made = web_environment(Settings())
+    assert len(made["PARLOR_WEB_SECRET"]) >= 40
+    assert made["PARLOR_WEB_SECRET"] != web_environment(Settings())["PARLOR_WEB_SECRET"]
+    kept = web_environment(Settings(web_secret="configured", service_url="http://svc:1/"))
+    assert kept["PARLOR_WEB_SECRET"] == "configured"
+    assert kept["PARLOR_SERVICE_URL"] == "http://svc:1"
+    assert Settings.from_env(kept).web_idle_timeout == 1200.0
+
+
+def test_on_ready_runs_once_everything_listens() -> None:
+    port = free_port()
+    out = io.StringIO()
+    called: list[str] = []
+
+    def ready() -> None:
+        called.append(out.getvalue())
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    supervisor = Supervisor([FrontDoor("door", listener(port), "127.0.0.1", port)], out=out)
+    assert supervisor.run(ready_timeout=30, on_ready=ready) == 0
+    assert len(called) == 1
+    assert "parlor is ready" in called[0]
+
+
+def test_a_taken_web_port_names_its_own_flag() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        out = io.StringIO()
+        door = FrontDoor("web app", listener(port), "127.0.0.1", port, "--web-port")
+        assert Supervisor([door], out=out).run() == 1
+        assert "choose another port with --web-port" in out.getvalue()
 
 
 def test_a_taken_port_is_refused_before_anything_starts() -> None:

@@ -42,6 +42,24 @@ Database = Annotated[
         show_default=False,
     ),
 ]
+WebPort = Annotated[
+    int | None,
+    typer.Option(
+        "--web-port",
+        help="Port of the web app for people [env PARLOR_WEB_PORT; default 8008]",
+        min=0,
+        max=65535,
+        show_default=False,
+    ),
+]
+ServiceUrl = Annotated[
+    str | None,
+    typer.Option(
+        help="Where the REST service answers, e.g. http://10.0.0.5:36000"
+        " [env PARLOR_SERVICE_URL; default this host's --port]",
+        show_default=False,
+    ),
+]
 Workers = Annotated[
     int | None,
     typer.Option(
@@ -59,12 +77,18 @@ def _settings(**overrides: Any) -> Settings:
 
 @app.command()
 def serve(
-    host: Host = None, port: Port = None, database: Database = None, workers: Workers = None
+    host: Host = None,
+    port: Port = None,
+    web_port: WebPort = None,
+    database: Database = None,
+    workers: Workers = None,
 ) -> None:
     """Start every front door and print where each listens; Ctrl+C stops them all."""
     from parlor.serve import Supervisor, front_doors
 
-    settings = _settings(host=host, port=port, database_url=database, workers=workers)
+    settings = _settings(
+        host=host, port=port, web_port=web_port, database_url=database, workers=workers
+    )
     raise typer.Exit(Supervisor(front_doors(settings)).run())
 
 
@@ -80,6 +104,44 @@ def service(
     except PortInUse as error:
         typer.echo(f"parlor: {error}", err=True)
         raise typer.Exit(1) from None
+
+
+@app.command()
+def web(
+    host: Host = None,
+    web_port: WebPort = None,
+    service_url: ServiceUrl = None,
+    port: Port = None,
+    workers: Workers = None,
+) -> None:
+    """Start the web app for people alone (the seed's Roulette web application).
+
+    It talks to the REST service over HTTP only (--service-url), so the two may
+    run on different hosts. Several workers share PARLOR_WEB_SECRET, which signs
+    the visit cookie; set it to keep visits across restarts.
+    """
+    from parlor.serve import PortInUse, run_web
+
+    settings = _settings(
+        host=host, web_port=web_port, service_url=service_url, port=port, workers=workers
+    )
+    try:
+        run_web(settings)
+    except PortInUse as error:
+        typer.echo(f"parlor: {error}", err=True)
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def desktop(database: Database = None) -> None:
+    """Play in your browser: start parlor on free local ports and open the game.
+
+    The seed's desktop application. Without a browser it prints the address to
+    open. Ctrl+C stops it.
+    """
+    from parlor.desktop import run_desktop
+
+    raise typer.Exit(run_desktop(_settings(database_url=database)))
 
 
 @app.command()
@@ -138,11 +200,9 @@ def verify(
 def _register_tools() -> None:
     # Commands that live in their own modules, each registered here so
     # that `parlor --help` lists everything in one place.
-    from parlor.play_cli import play
     from parlor.simulate_cli import simulate
 
     app.command()(simulate)
-    app.command()(play)
 
 
 _register_tools()

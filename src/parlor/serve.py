@@ -1,8 +1,9 @@
 """Running the front doors: one Granian server per WSGI app, and a supervisor for all.
 
-``parlor service`` runs the REST service in this process (Granian spawns its
-workers). ``parlor serve`` is a small supervisor: it starts each front door as
-a child process (``python -m parlor service …``), waits until each accepts
+``parlor service`` and ``parlor web`` each run one front door in this process
+(Granian spawns its workers). ``parlor serve`` is a small supervisor: it starts
+each front door as a child process (``python -m parlor service …``, ``… web
+…``), waits until each accepts
 connections, prints where everything listens, and on SIGINT or SIGTERM stops
 the children and exits 0. A child that dies takes the others down with it,
 and the supervisor says which one and why it probably did.
@@ -12,12 +13,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import FrameType
 from typing import IO
@@ -25,6 +27,7 @@ from typing import IO
 from parlor.settings import Settings
 
 SERVICE_TARGET = "parlor.service.app:app_from_env"
+WEB_TARGET = "parlor.web.app:app_from_env"
 # Granian's own guidance for WSGI: more threads than 2 × cores + 1 only queue on the GIL.
 BLOCKING_THREADS = 2 * (os.cpu_count() or 1) + 1
 
@@ -38,17 +41,29 @@ def settings_environment(settings: Settings) -> dict[str, str]:
     }
 
 
+def web_environment(settings: Settings) -> dict[str, str]:
+    """The PARLOR_* variables the web app's workers read: one secret for all of them."""
+    return {
+        "PARLOR_SERVICE_URL": settings.service_base_url,
+        # Every worker must sign alike; without a configured secret, one per run.
+        "PARLOR_WEB_SECRET": settings.web_secret or secrets.token_urlsafe(32),
+        "PARLOR_WEB_IDLE_TIMEOUT": str(settings.web_idle_timeout),
+        "PARLOR_WEB_MAX_AGE": str(settings.web_max_age),
+        "PARLOR_WEB_SERVICE_TIMEOUT": str(settings.web_service_timeout),
+    }
+
+
 class PortInUse(Exception):
     """The address a front door should listen on is taken."""
 
-    def __init__(self, host: str, port: int, reason: str) -> None:
+    def __init__(self, host: str, port: int, reason: str, flag: str = "--port") -> None:
         super().__init__(
             f"cannot listen on {host}:{port} ({reason}): is another parlor running?"
-            " Stop it, or choose another port with --port"
+            f" Stop it, or choose another port with {flag}"
         )
 
 
-def ensure_port_free(host: str, port: int) -> None:
+def ensure_port_free(host: str, port: int, flag: str = "--port") -> None:
     """Fail now if ``host:port`` is taken.
 
     Granian binds with SO_REUSEPORT, so a second server on a busy port would
@@ -61,18 +76,25 @@ def ensure_port_free(host: str, port: int) -> None:
         try:
             probe.bind((host, port))
         except OSError as error:
-            raise PortInUse(host, port, error.strerror or str(error)) from None
+            raise PortInUse(host, port, error.strerror or str(error), flag) from None
 
 
 def run_wsgi(
-    target: str, *, host: str, port: int, workers: int, label: str, out: IO[str] | None = None
+    target: str,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    label: str,
+    out: IO[str] | None = None,
+    flag: str = "--port",
 ) -> None:
     """Serve a WSGI app factory with Granian until SIGINT or SIGTERM."""
     from granian.constants import Interfaces
     from granian.log import LogLevels
     from granian.server import Server
 
-    ensure_port_free(host, port)
+    ensure_port_free(host, port, flag)
 
     server = Server(
         target,
@@ -109,12 +131,27 @@ def run_service(settings: Settings) -> None:
     )
 
 
+def run_web(settings: Settings) -> None:
+    """The web app for people, talking to the service at ``settings.service_base_url``."""
+    os.environ.update(web_environment(settings))
+    run_wsgi(
+        WEB_TARGET,
+        host=settings.host,
+        port=settings.web_port,
+        workers=settings.workers,
+        label="web app",
+        flag="--web-port",
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class FrontDoor:
     label: str
     argv: Sequence[str]
     host: str
     port: int
+    #: The option that chooses this door's port, for messages.
+    flag: str = "--port"
 
 
 def front_doors(settings: Settings) -> list[FrontDoor]:
@@ -134,6 +171,24 @@ def front_doors(settings: Settings) -> list[FrontDoor]:
             ],
             settings.host,
             settings.port,
+        ),
+        FrontDoor(
+            "web app",
+            [
+                *python,
+                "web",
+                "--host",
+                settings.host,
+                "--web-port",
+                str(settings.web_port),
+                "--service-url",
+                settings.service_base_url,
+                "--workers",
+                str(settings.workers),
+            ],
+            settings.host,
+            settings.web_port,
+            "--web-port",
         ),
     ]
 
@@ -161,10 +216,13 @@ class Supervisor:
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         self._stopping = True
 
-    def run(self, *, ready_timeout: float = 60.0) -> int:
+    def run(
+        self, *, ready_timeout: float = 60.0, on_ready: Callable[[], object] | None = None
+    ) -> int:
+        """Start every door; once all accept connections, say so and call ``on_ready``."""
         try:
             for door in self.doors:
-                ensure_port_free(door.host, door.port)
+                ensure_port_free(door.host, door.port, door.flag)
         except PortInUse as error:
             self._say(f"parlor: {error}")
             return 1
@@ -184,6 +242,8 @@ class Supervisor:
             failed = self._wait_until_ready(ready_timeout)
             if failed is None and not self._stopping:
                 self._say("parlor is ready; press Ctrl+C to stop")
+                if on_ready is not None:
+                    on_ready()
                 failed = self._watch()
             return self._stop(failed)
         finally:
@@ -221,7 +281,7 @@ class Supervisor:
             door, code = self.doors[failed], self._children[failed].poll()
             self._say(
                 f"parlor: the {door.label} stopped (exit {code}); if port {door.port} is"
-                " already in use, choose another with --port"
+                f" already in use, choose another with {door.flag}"
             )
         for child in self._children:
             if child.poll() is None:

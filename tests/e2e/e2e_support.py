@@ -75,21 +75,28 @@ class ParlorProcess:
         port: int | None = None,
         workers: int = 1,
         host: str = "127.0.0.1",
+        web_port: int | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.database_url = database_url
         self.host = host
         self.port = port if port is not None else free_port(host)
+        self.web_port = web_port if web_port is not None else free_port(host)
         self.workers = workers
         self.base_url = f"http://{host}:{self.port}"
+        #: The web app for people, which `parlor serve` starts beside the service.
+        self.web_url = f"http://{host}:{self.web_port}"
         self.argv = [
             sys.executable, "-m", "parlor", "serve",
             "--host", host,
             "--port", str(self.port),
+            "--web-port", str(self.web_port),
             "--database", database_url,
             "--workers", str(workers),
         ]  # fmt: skip
-        # Flags only: no PARLOR_* variable of the caller may change what runs.
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PARLOR_")}
+        # Flags only: no PARLOR_* variable of the caller may change what runs,
+        # except those a test hands in on purpose (``env``).
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PARLOR_")} | (env or {})
         self._lines: list[str] = []
         self._stdout: list[str] = []
         self._changed = threading.Condition()

@@ -15,13 +15,19 @@ pytestmark = pytest.mark.slow
 def assert_serves(server: ParlorProcess) -> None:
     with httpx.Client(base_url=server.base_url, timeout=15) as client:
         assert client.get("/json/").status_code == 200
+    with httpx.Client(base_url=server.web_url, timeout=15) as client:
+        assert client.get("/").status_code == 200
 
 
 def test_it_says_where_it_listens_and_sigint_stops_it(server: ParlorProcess) -> None:
     lines = server.lines
     listening = [line for line in lines if "listening on" in line]
-    assert listening == [f"parlor REST service listening on {server.base_url}/"]
-    assert lines.index(listening[0]) < next(i for i, line in enumerate(lines) if READY in line)
+    assert sorted(listening) == [
+        f"parlor REST service listening on {server.base_url}/",
+        f"parlor web app listening on {server.web_url}/",
+    ]
+    ready_at = next(i for i, line in enumerate(lines) if READY in line)
+    assert all(lines.index(line) < ready_at for line in listening)
     assert server.stdout_lines == []
     assert_serves(server)
     server.stop(signal.SIGINT)  # exit 0, "parlor stopped", nothing left behind

@@ -479,7 +479,25 @@ def test_the_expired_page_offers_a_new_game(browser: Browser) -> None:
     page = browser.get("/expired")
     assert page.status_code == 200
     assert "Your visit has ended" in page.text
+    assert "after 20 minutes without activity, and after 12 hours in any case" in text(page)
     assert 'href="/"' in page.text
+
+
+@pytest.mark.parametrize(
+    ("seconds", "said"),
+    [
+        (1200, "20 minutes"),
+        (3600, "1 hour"),
+        (43200, "12 hours"),
+        (60, "1 minute"),
+        (90, "90 seconds"),
+        (1, "1 second"),
+    ],
+)
+def test_durations_as_people_say_them(seconds: float, said: str) -> None:
+    from parlor.web.pages import _duration
+
+    assert _duration(seconds) == said
 
 
 def test_a_game_the_house_forgot(browser: Browser, codec: CookieCodec) -> None:

@@ -8,14 +8,13 @@ from collections.abc import Callable
 import httpx
 import pytest
 from falcon import testing
-from web_support import IDLE, MAX_AGE, SECRET, SERVICE, Browser, Clock, make_web
+from web_support import COOKIE, IDLE, MAX_AGE, SECRET, SERVICE, Browser, Clock, make_web
 
 from parlor.client import RouletteClient
 from parlor.house.roulette import RouletteHouse
 from parlor.service.app import create_falcon_app as create_service
 from parlor.store.db import Database
 from parlor.web.app import app_from_env
-from parlor.web.cookies import COOKIE_NAME
 from parlor.web.formbody import MAX_BODY
 from parlor.wsgi.accesslog import AccessLog
 
@@ -132,14 +131,19 @@ def test_activity_keeps_a_visit_until_its_absolute_limit(playing: Browser, clock
 @pytest.mark.parametrize(
     "mangle", [lambda v: v[:-3] + "xyz", lambda v: "x" + v, lambda v: "garbage"]
 )
-def test_a_tampered_cookie_is_a_lapsed_visit(
-    playing: Browser, mangle: Callable[[str], str]
-) -> None:
+def test_a_tampered_cookie_starts_afresh(playing: Browser, mangle: Callable[[str], str]) -> None:
     assert playing.cookie is not None
     playing.cookie = mangle(playing.cookie)
     result = playing.get("/table")
     assert result.status_code == 303
-    assert result.headers["location"] == "/expired"
+    assert result.headers["location"] == "/"
+    assert playing.cookie is not None
+    assert playing.get("/table").headers["location"] == "/"  # the new visit has no game
+
+
+def test_each_port_has_its_own_cookie(web: testing.TestClient) -> None:
+    assert web.simulate_get("/", port=8008).cookies.get("parlor_visit_8008") is not None
+    assert web.simulate_get("/", port=9000).cookies.get("parlor_visit_9000") is not None
 
 
 def test_the_session_id_never_reaches_the_browser(
@@ -286,7 +290,7 @@ def test_odd_bodies_are_refused_with_a_page(
         "/bets",
         body=body,
         headers={"Content-Type": content_type},
-        cookies={COOKIE_NAME: playing.cookie or ""},
+        cookies={COOKIE: playing.cookie or ""},
     )
     assert result.status_code == status
     assert result.headers["content-type"].startswith("text/html")

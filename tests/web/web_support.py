@@ -17,9 +17,11 @@ from falcon import testing
 
 from parlor.client import RouletteClient
 from parlor.web.app import create_falcon_app
-from parlor.web.cookies import COOKIE_NAME, CookieCodec, Visit
+from parlor.web.cookies import CookieCodec, Visit, cookie_name
 from parlor.wsgi.types import StartResponse, WSGIEnvironment
 
+#: Falcon's test client asks for http://falconframework.org, port 80.
+COOKIE = cookie_name(80)
 SECRET = "test-secret-for-the-web-app"
 SERVICE = "http://service.test"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -50,7 +52,7 @@ class Browser:
         self.last: testing.Result | None = None
 
     def _keep(self, result: testing.Result) -> testing.Result:
-        cookie = result.cookies.get(COOKIE_NAME)
+        cookie = result.cookies.get(COOKIE)
         if cookie is not None:
             self.cookie = cookie.value
         if "text/html" in (result.headers.get("content-type") or ""):
@@ -62,7 +64,7 @@ class Browser:
         return result
 
     def _cookies(self) -> dict[str, str]:
-        return {COOKIE_NAME: self.cookie} if self.cookie else {}
+        return {COOKIE: self.cookie} if self.cookie else {}
 
     def get(self, path: str, **kwargs: Any) -> testing.Result:
         path = path.split("#", 1)[0]

@@ -75,7 +75,7 @@ def create_falcon_app(
     app.add_route("/end", EndSession(deps))
     app.add_route("/rules", Rules(deps))
     app.add_route("/fairness", Fairness(deps))
-    app.add_route("/expired", Expired(deps))
+    app.add_route("/expired", Expired(deps, idle=idle, max_age=max_age))
     app.add_route("/static/{name}", Static(render.assets))
     return app
 

@@ -46,7 +46,19 @@ from typing import Any
 
 import itsdangerous
 
-COOKIE_NAME = "parlor_visit"
+COOKIE_PREFIX = "parlor_visit_"
+
+
+def cookie_name(port: int) -> str:
+    """The cookie's name for an app answering on ``port``.
+
+    Browsers do not keep cookies apart by port (RFC 6265 §8.5): without the
+    port in its name, a `parlor desktop` and a `parlor web` on one machine
+    would overwrite each other's visit.
+    """
+    return f"{COOKIE_PREFIX}{port}"
+
+
 #: How long past the absolute limit the browser keeps the cookie, so the server can say why.
 GRACE = 86_400.0
 #: Longer ids are not parlor's; refusing them keeps the cookie small.

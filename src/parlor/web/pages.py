@@ -329,5 +329,19 @@ class Fairness(Page):
 
 
 class Expired(Page):
+    def __init__(self, deps: Deps, *, idle: float, max_age: float) -> None:
+        super().__init__(deps)
+        self._limits = {"idle": _duration(idle), "max_age": _duration(max_age)}
+
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        self.show(req, resp, "expired.html")
+        self.show(req, resp, "expired.html", **self._limits)
+
+
+def _duration(seconds: float) -> str:
+    """Seconds as people say them: "20 minutes", "12 hours", "90 seconds"."""
+    for unit, size in (("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = int(seconds // size)
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    count = round(seconds)
+    return f"{count} second{'' if count == 1 else 's'}"

@@ -18,7 +18,7 @@ from typing import Any
 
 import falcon
 
-from parlor.web.cookies import COOKIE_NAME, CookieCodec, Flash, Visit
+from parlor.web.cookies import CookieCodec, Flash, Lapse, Visit, cookie_name
 
 STATIC_PREFIX = "/static/"
 EXPIRED_PATH = "/expired"
@@ -32,7 +32,7 @@ class Visits:
         if req.path.startswith(STATIC_PREFIX):
             req.context.visit = None
             return
-        values = req.get_cookie_values(COOKIE_NAME)
+        values = req.get_cookie_values(cookie_name(req.port))
         loaded = self._codec.loads(values[0] if values else None)
         req.context.lapse = loaded.lapse
         req.context.fresh = loaded.visit is None
@@ -45,7 +45,7 @@ class Visits:
         if visit is None:
             return
         resp.set_cookie(
-            COOKIE_NAME,
+            cookie_name(req.port),
             self._codec.dumps(visit),
             max_age=self._codec.max_age_of(visit),
             path="/",
@@ -71,10 +71,14 @@ def update(req: falcon.Request, **changes: Any) -> Visit:
 
 
 def require_session(req: falcon.Request) -> str:
-    """The roulette session this visit plays, or a redirect: to the start, or to "expired"."""
+    """The roulette session this visit plays, or a redirect: to "expired", or to the start.
+
+    Only a visit that timed out is told so. An unreadable cookie (a restart
+    with a new secret, a tampered value) starts afresh at the start page.
+    """
     session_id = current(req).session_id
     if session_id is None:
-        raise falcon.HTTPSeeOther(EXPIRED_PATH if req.context.lapse is not None else "/")
+        raise falcon.HTTPSeeOther(EXPIRED_PATH if req.context.lapse is Lapse.EXPIRED else "/")
     return session_id
 
 
