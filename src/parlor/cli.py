@@ -200,9 +200,11 @@ def verify(
 def _register_tools() -> None:
     # Commands that live in their own modules, each registered here so
     # that `parlor --help` lists everything in one place.
+    from parlor.play_cli import play
     from parlor.simulate_cli import simulate
 
     app.command()(simulate)
+    app.command()(play)
 
 
 _register_tools()
