@@ -40,6 +40,7 @@ from parlor.client import (
     Conflict,
     OutcomeUnknown,
     ProblemError,
+    ProtocolMismatch,
     RouletteClient,
     ServiceUnavailable,
     Session,
@@ -63,7 +64,8 @@ class Stop(StrEnum):
     INTERRUPTED = "interrupted"
     #: The house refused a request (a problem+json answer): the bot cannot play on.
     REFUSED = "refused"
-    #: No usable answer from the service, after the SDK's retries.
+    #: No usable answer from the service after the SDK's retries, or one that makes no sense
+    #: (not parlor's, or a session someone else is spinning).
     UNAVAILABLE = "unavailable"
 
 
@@ -223,7 +225,15 @@ class Bot:
     def _spin(self, wager: Wager | None, confirmation: int | None) -> Round:
         def spin() -> Round:
             outcome = self.client.spin(self.session.id)
-            net = 0 if confirmation is None else dict(outcome.settled)[confirmation]
+            nets = dict(outcome.settled)
+            if confirmation is not None and confirmation not in nets:
+                # Another spin settled it first: another client's, or a lost one the house
+                # had not yet recorded when the bot looked. The rounds no longer line up.
+                raise ProtocolMismatch(
+                    f"spin {outcome.spin} did not settle bet {confirmation}, an earlier spin"
+                    " did: is another client spinning this session?"
+                )
+            net = 0 if confirmation is None else nets[confirmation]
             number = outcome.result.number
             return self._record(wager, confirmation, outcome.spin, number, net, outcome.balance)
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 import pytest
 from e2e_support import ParlorProcess
-from flaky_proxy import DROP, LOSE, UNAVAILABLE, Fault, FlakyProxy
+from flaky_proxy import BEFORE, DROP, LOSE, UNAVAILABLE, Fault, FlakyProxy
 
 from parlor.bot import Bot, Round, Stop, Summary, open_table
 from parlor.client import RouletteClient, Session, SpinOutcome
@@ -365,4 +365,22 @@ def test_a_session_that_cannot_be_ended_is_a_failure(parlor: ParlorProcess, audi
     assert summary.stop is Stop.UNAVAILABLE
     assert summary.detail.startswith("the session could not be ended: the answer to ending")
     assert not summary.ended
+    audit()
+
+
+def test_a_bet_settled_by_someone_elses_spin_stops_the_bot(
+    parlor: ParlorProcess, audit: Audit
+) -> None:
+    def spin_first(path: str) -> None:
+        with RouletteClient(parlor.base_url) as other:
+            other.spin(path.split("/")[4])
+
+    faults = [Fault("POST", "/spins", BEFORE, after=1, hook=spin_first)]
+    with flaky_client(parlor, faults) as (_, client):
+        bot = start(client, Strategy.FLAT)
+        rounds, summary = play_out(bot)
+    assert len(rounds) == 1
+    assert summary.stop is Stop.UNAVAILABLE
+    assert "is another client spinning this session?" in summary.detail
+    assert summary.ended
     audit()
