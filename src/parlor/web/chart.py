@@ -14,7 +14,7 @@ from html import escape
 
 WIDTH = 640
 HEIGHT = 200
-_LEFT, _RIGHT, _TOP, _BOTTOM = 56, 14, 14, 28
+_LEFT, _RIGHT, _TOP, _BOTTOM = 76, 14, 16, 30
 
 
 def balance_history(bankroll: int, settled: Iterable[tuple[int, int]], spins: int) -> list[int]:
