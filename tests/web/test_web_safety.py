@@ -333,3 +333,13 @@ def test_app_from_env(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFix
     monkeypatch.delenv("PARLOR_WEB_SECRET")
     app_from_env()
     assert "PARLOR_WEB_SECRET is not set" in capsys.readouterr().err
+
+
+def test_an_unchanged_visit_is_rewritten_once_a_minute(playing: Browser, clock: Clock) -> None:
+    assert "set-cookie" not in playing.get("/table").headers  # just written by the start
+    clock.advance(30)
+    assert "set-cookie" not in playing.get("/table").headers
+    clock.advance(31)
+    assert "set-cookie" in playing.get("/table").headers  # the idle clock restarts
+    assert "set-cookie" not in playing.get("/table").headers
+    assert "set-cookie" in playing.post("/spin", {}).headers  # a change: its notice

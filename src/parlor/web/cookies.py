@@ -24,10 +24,12 @@ Design rules:
    derived from the secret separately from the signing key. This needs only
    the standard library; the id is 22 characters, so one block suffices.
 3. **Expiry is decided here, by the server**, from the signed timestamps:
-   idle (``idle`` seconds since the last request) and absolute (``max_age``
-   since the visit began). The browser is told to keep the cookie a day past
-   the absolute limit, so that a late return is recognised and answered with
-   a friendly "expired" page rather than silently looking like a stranger.
+   idle (``idle`` seconds since the last request, counted to within
+   ``REFRESH``: an unchanged visit's cookie is rewritten at most once a
+   minute) and absolute (``max_age`` since the visit began). The browser is
+   told to keep the cookie a day past the absolute limit, so that a late
+   return is recognised and answered with a friendly "expired" page rather
+   than silently looking like a stranger.
 4. The clock is passed in, so tests can move time.
 """
 
@@ -61,6 +63,9 @@ def cookie_name(port: int) -> str:
 
 #: How long past the absolute limit the browser keeps the cookie, so the server can say why.
 GRACE = 86_400.0
+#: A visit's cookie is rewritten when it changes, and otherwise at most this often, so
+#: the idle limit holds to within this many seconds while a page is read many times.
+REFRESH = 60.0
 #: Longer ids are not parlor's; refusing them keeps the cookie small.
 MAX_SESSION_ID = 128
 _NONCE = 16
@@ -173,6 +178,8 @@ class Loaded:
 
     visit: Visit | None
     lapse: Lapse | None = None
+    #: When the cookie says the visit was last used (before this request refreshed it).
+    seen: float | None = None
 
 
 class CookieCodec:
@@ -194,10 +201,11 @@ class CookieCodec:
         self.max_age = max_age
         self.clock = clock
         self._seal_key = _derive(secret, b"seal")
+        # The key is derived here, once, for this purpose alone; itsdangerous
+        # would otherwise derive it again on every cookie.
         self._serializer = itsdangerous.URLSafeSerializer(
             _derive(secret, b"sign"),
-            salt="parlor-web-visit",
-            signer_kwargs={"digest_method": hashlib.sha256},
+            signer_kwargs={"digest_method": hashlib.sha256, "key_derivation": "none"},
         )
 
     def new_visit(self) -> Visit:
@@ -229,7 +237,7 @@ class CookieCodec:
         if now - visit.seen > self.idle or now - visit.started > self.max_age:
             # A visit that never opened a session has nothing to lose: start afresh quietly.
             return Loaded(None, Lapse.EXPIRED if visit.session_id is not None else None)
-        return Loaded(replace(visit, seen=max(now, visit.seen)))
+        return Loaded(replace(visit, seen=max(now, visit.seen)), seen=visit.seen)
 
     def max_age_of(self, visit: Visit) -> int:
         """Seconds the browser should keep the cookie (see rule 3)."""

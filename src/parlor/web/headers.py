@@ -1,10 +1,9 @@
 """Response headers that make every page safer to show, whatever its content.
 
 Autoescaping keeps player data out of the markup; the Content-Security-Policy
-is the second line: only this origin's script runs (no inline script at all),
-forms post only here, and no other site may frame the pages (clickjacking).
-Inline ``style`` attributes are allowed because the betting layout places
-its cells with them.
+is the second line: only this origin's script and stylesheet apply (nothing
+inline at all), forms post only here, and no other site may frame the pages
+(clickjacking).
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ POLICY = "; ".join(
     (
         "default-src 'self'",
         "script-src 'self'",
-        "style-src 'self' 'unsafe-inline'",
+        "style-src 'self'",
         "img-src 'self' data:",
         "form-action 'self'",
         "frame-ancestors 'none'",

@@ -23,11 +23,14 @@ beside their fields. Nothing changes when a form is refused.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import re
 import secrets
 import threading
 import uuid
-from concurrent.futures import Executor
+from collections import OrderedDict
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
@@ -40,13 +43,12 @@ from parlor.client import Conflict, InvalidInput, NotFound, RouletteClient, Sess
 from parlor.roulette.bets import BetKind, all_bets, house_edge, make_bet
 from parlor.roulette.wheel import WHEELS, WheelKind, wheel_for
 from parlor.web import visits
-from parlor.web.chart import balance_chart
 from parlor.web.cookies import Flash
 from parlor.web.formbody import read_form
 from parlor.web.forms import SELECT_CHOICES, FormInvalid, Table, echo, read_bet, read_start
-from parlor.web.layout import build_layout, open_stakes
+from parlor.web.layout import build_layout, layout_html, open_stakes
 from parlor.web.render import Renderer
-from parlor.web.table import RECENT, load_table
+from parlor.web.table import RECENT, Key, TableReader, TableView
 
 _NONCE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _CONFIRMATION = re.compile(r"[0-9]{1,18}")
@@ -54,11 +56,11 @@ _CONFIRMATION = re.compile(r"[0-9]{1,18}")
 
 @dataclass(frozen=True, slots=True)
 class Deps:
-    """What every resource needs: the SDK client, the renderer, a small thread pool."""
+    """What every resource needs: the SDK client, the renderer, the table reader."""
 
     client: RouletteClient
     render: Renderer
-    pool: Executor
+    tables: TableReader
 
 
 @lru_cache(maxsize=2)
@@ -137,32 +139,70 @@ class Start(Page):
         raise _redirect("/table")
 
 
+def form_nonce(csrf: str, session_id: str, key: Key) -> str:
+    """The bet form's nonce: one per visit and state of the table.
+
+    It goes into each bet's Idempotency-Key, so the same form sent twice (a
+    double click, a resubmitted old page, two tabs showing the same table)
+    is one bet. Any bet changes the state, so the next page's form is new.
+    """
+    digest = hmac.new(csrf.encode(), f"{session_id}:{key}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
+
+
 class TablePage(Page):
+    """The table. A page shown again unchanged (same visit, same table, nothing to
+    say) is the page drawn last time: the table reader returns the very same view
+    when the service reports no change, and this keeps the few latest drawings."""
+
+    def __init__(self, deps: Deps, *, keep: int = 256) -> None:
+        super().__init__(deps)
+        self._drawn: OrderedDict[tuple[str, str], tuple[TableView, str]] = OrderedDict()
+        self._keep = keep
+        self._lock = threading.Lock()
+
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         session_id = visits.require_session(req)
-        view = load_table(self.client, session_id, self.deps.pool)
         flash = visits.take_flash(req)
-        history = view.history()
-        chart = None
-        if history is not None and len(history[1]) > 1:
-            chart = Markup(balance_chart(history[1], first_spin=history[0]))  # noqa: S704 - numbers only
-        amount = flash.values.get("amount", str(view.session.table_min))
+        view = self.deps.tables.load(session_id)
+        slot = (session_id, visits.current(req).csrf)
+        with self._lock:
+            drawn = self._drawn.get(slot)
+        if flash == Flash() and drawn is not None and drawn[0] is view:
+            page = drawn[1]
+        else:
+            page = self._draw(req, view, flash)
+            if flash == Flash():
+                with self._lock:
+                    self._drawn[slot] = (view, page)
+                    self._drawn.move_to_end(slot)
+                    while len(self._drawn) > self._keep:
+                        self._drawn.popitem(last=False)
+        resp.content_type = falcon.MEDIA_HTML
+        resp.text = page
+
+    def _draw(self, req: falcon.Request, view: TableView, flash: Flash) -> str:
+        session = view.session
+        csrf = visits.current(req).csrf
         stakes = open_stakes([(b.proposition, list(b.numbers), b.amount) for b in view.open_bets])
-        self.show(
-            req,
-            resp,
+        last = view.last_spin
+        layout = build_layout(wheel_for(session.wheel))
+        return self.deps.render(
             "table.html",
-            view=view,
-            session=view.session,
-            layout=build_layout(wheel_for(view.session.wheel)),
-            stakes=stakes,
-            chart=chart,
+            csrf=csrf,
             flash=flash,
-            amount=amount,
+            view=view,
+            session=session,
+            layout=layout,
+            layout_html=layout_html(
+                layout, hit=f"straight:{last.result.label}" if last else "", stakes=stakes
+            ),
+            # The chart is numbers and fixed words, escaped where it is drawn (chart.py).
+            chart=Markup(view.chart) if view.chart else None,  # noqa: S704
+            amount=flash.values.get("amount", str(session.table_min)),
             choices=SELECT_CHOICES,
             recent_count=RECENT,
-            # The bet form's nonce makes a double-submitted form one bet (Idempotency-Key).
-            nonce=secrets.token_urlsafe(16),
+            nonce=form_nonce(csrf, session.id, view.known.key),
         )
 
 

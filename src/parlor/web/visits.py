@@ -6,7 +6,8 @@ unreadable; then ``req.context.lapse`` says which of the last two it was, and
 ``req.context.fresh`` is true). Resources replace the visit as they act
 (``update``); after the response, whatever the outcome, the visit goes back
 out as the cookie: HttpOnly, SameSite=Lax, Secure when the request came over
-https, and refreshed on every request so the idle clock restarts.
+https; rewritten whenever the visit changed, and otherwise once a minute at
+most, which restarts its idle clock.
 
 The helpers below are how resources read and change the visit.
 """
@@ -18,7 +19,7 @@ from typing import Any
 
 import falcon
 
-from parlor.web.cookies import CookieCodec, Flash, Lapse, Visit, cookie_name
+from parlor.web.cookies import REFRESH, CookieCodec, Flash, Lapse, Visit, cookie_name
 
 STATIC_PREFIX = "/static/"
 EXPIRED_PATH = "/expired"
@@ -37,6 +38,7 @@ class Visits:
         req.context.lapse = loaded.lapse
         req.context.fresh = loaded.visit is None
         req.context.visit = loaded.visit or self._codec.new_visit()
+        req.context.as_loaded = (loaded.visit, loaded.seen)
 
     def process_response(
         self, req: falcon.Request, resp: falcon.Response, resource: Any, req_succeeded: bool
@@ -44,6 +46,12 @@ class Visits:
         visit: Visit | None = req.context.get("visit")
         if visit is None:
             return
+        # The page is this visitor's alone: no shared cache may keep it, and going
+        # back to it fetches it afresh rather than showing stale chips.
+        resp.cache_control = ["private", "no-store"]
+        loaded, seen = req.context.as_loaded
+        if visit is loaded and seen is not None and visit.seen - seen < REFRESH:
+            return  # unchanged, and its idle clock was restarted less than a minute ago
         resp.set_cookie(
             cookie_name(req.port),
             self._codec.dumps(visit),
@@ -53,9 +61,6 @@ class Visits:
             http_only=True,
             same_site="Lax",
         )
-        # The page is this visitor's alone: no shared cache may keep it, and going
-        # back to it fetches it afresh rather than showing stale chips.
-        resp.cache_control = ["private", "no-store"]
 
 
 def current(req: falcon.Request) -> Visit:
