@@ -32,6 +32,17 @@ WEB_TARGET = "parlor.web.app:app_from_env"
 BLOCKING_THREADS = 2 * (os.cpu_count() or 1) + 1
 
 
+def say_line(text: str, stream: IO[str]) -> None:
+    """Write one whole line in one write.
+
+    Every front door shares the terminal's stderr. ``print`` writes the text
+    and its newline separately, so two servers starting at once could print
+    "…36000/parlor web app listening…" on one line.
+    """
+    stream.write(text + "\n")
+    stream.flush()
+
+
 def settings_environment(settings: Settings) -> dict[str, str]:
     """The PARLOR_* variables that carry ``settings`` into worker processes."""
     return {
@@ -110,11 +121,7 @@ def run_wsgi(
     shown_host = f"[{host}]" if ":" in host else host
 
     def announce() -> None:
-        print(
-            f"parlor {label} listening on http://{shown_host}:{port}/",
-            file=out or sys.stderr,
-            flush=True,
-        )
+        say_line(f"parlor {label} listening on http://{shown_host}:{port}/", out or sys.stderr)
 
     server.on_startup(announce)
     server.serve()
@@ -211,7 +218,7 @@ class Supervisor:
         self._children: list[subprocess.Popen[bytes]] = []
 
     def _say(self, text: str) -> None:
-        print(text, file=self._out, flush=True)
+        say_line(text, self._out)
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         self._stopping = True

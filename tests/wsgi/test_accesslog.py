@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import select
 import time
 from collections.abc import Iterable
 from wsgiref.util import setup_testing_defaults
@@ -78,3 +79,28 @@ def test_a_streamed_body_is_logged_when_closed() -> None:
     assert (status, body) == ("200 OK", b"ab")
     assert len(lines) == 1
     assert lines[0].startswith("GET /s 200 ")
+
+
+class RecordingStream(io.StringIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.writes.append(text)
+        return super().write(text)
+
+
+def test_a_backlog_goes_out_in_small_writes_of_whole_lines() -> None:
+    """Other servers share stderr: a pipe keeps only writes up to PIPE_BUF whole."""
+    stream = RecordingStream()
+    writer = BackgroundWriter(stream, interval=3600)  # flushed by hand below
+    lines = [f"GET /{'é' * (i % 7)}{i} 200 0.1ms\n" for i in range(2000)]
+    for line in lines:
+        writer.write(line)
+    writer.flush()
+    assert "".join(stream.writes) == "".join(lines)
+    assert len(stream.writes) > 1
+    for text in stream.writes:
+        assert text.endswith("\n")
+        assert len(text.encode()) <= select.PIPE_BUF

@@ -9,6 +9,7 @@ load getting the GIL back cost a request tens of microseconds.
 from __future__ import annotations
 
 import multiprocessing.util
+import select
 import sys
 import threading
 import time
@@ -17,6 +18,9 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
 from parlor.wsgi.types import StartResponse, WSGIApp, WSGIEnvironment
+
+#: A pipe write no larger than this is never interleaved with another's (POSIX PIPE_BUF).
+_ATOMIC_WRITE = select.PIPE_BUF if hasattr(select, "PIPE_BUF") else 512
 
 
 class BackgroundWriter:
@@ -46,13 +50,25 @@ class BackgroundWriter:
             self.flush()
 
     def flush(self) -> None:
-        """Write every queued line now (also called at interpreter exit)."""
-        batch = []
+        """Write every queued line now (also called at interpreter exit).
+
+        Lines go out in writes of at most PIPE_BUF bytes, each ending with a
+        whole line: the other front doors write to the same stderr, and a pipe
+        keeps only writes that small from interleaving with theirs.
+        """
+        stream = self._stream if self._stream is not None else sys.stderr
+        chunk: list[str] = []
+        size = 0
         while self._lines:
-            batch.append(self._lines.popleft())
-        if batch:
-            stream = self._stream if self._stream is not None else sys.stderr
-            stream.write("".join(batch))
+            line = self._lines.popleft()
+            if chunk and size + len(line) > _ATOMIC_WRITE:
+                stream.write("".join(chunk))
+                stream.flush()
+                chunk, size = [], 0
+            chunk.append(line)
+            size += len(line) if line.isascii() else len(line.encode())
+        if chunk:
+            stream.write("".join(chunk))
             stream.flush()
 
 
