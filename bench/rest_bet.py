@@ -237,11 +237,13 @@ def write_markdown(
 ) -> None:
     import sqlite3
 
+    from parlor.serve import BLOCKING_THREADS
+
     body = f"""## {SECTION}
 
 Measured {datetime.now(UTC):%Y-%m-%d} on the 2-core machine, Python {platform.python_version()},
 SQLite {sqlite3.sqlite_version}; `parlor service` on SQLite (WAL, synchronous=NORMAL) and a
-hello-world Falcon app, both on Granian via `parlor.serve.run_wsgi` (1 worker, 16 threads),
+hello-world Falcon app, both on Granian via `parlor.serve.run_wsgi` ({WORKERS} worker(s), {BLOCKING_THREADS} threads each),
 loaded in turn by `wrk -t1 -c{CONNECTIONS} -d{args.seconds}s`; bets spread over {SESSIONS}
 sessions; medians of {args.rounds} alternating rounds; no request failed and the ledger
 balanced afterwards ({entries:,} entries).
