@@ -36,7 +36,6 @@ import argparse
 import gc
 import os
 import platform
-import re
 import sqlite3
 import statistics
 import sys
@@ -52,6 +51,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from mdsection import replace_section
 from parlor.house.errors import HouseError
 from parlor.house.ledger import check_ledger
 from parlor.house.roulette import HOUSE_ACCOUNT, RouletteHouse
@@ -694,17 +694,6 @@ def markdown(rows: Sequence[Row], results: Results, args: argparse.Namespace) ->
     return "\n".join(lines)
 
 
-def write_markdown(section: str, path: Path = BENCHMARKS_MD) -> None:
-    """Replace this benchmark's ``## `` section of BENCHMARKS.md, keeping every other one."""
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^## {re.escape(SECTION)}\n.*?(?=^## |\Z)", re.M | re.S)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section + "\n", text, count=1)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text.rstrip("\n") + "\n")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--ops", type=int, default=5000, help="place-bets per round and side")
@@ -727,7 +716,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print_table(rows, results, args, console)
     console.print(f"  ({time.perf_counter() - started:.0f} s in all)")
     if args.write_md:
-        write_markdown(markdown(rows, results, args))
+        replace_section(SECTION, markdown(rows, results, args))
         console.print(f"Wrote the {SECTION!r} section of {BENCHMARKS_MD}")
     return 0
 

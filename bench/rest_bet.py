@@ -31,6 +31,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from mdsection import replace_section
+
 ROOT = Path(__file__).resolve().parent.parent
 SECTION = "REST: POST /bet/{session}/ vs hello-world"
 CONNECTIONS = 32
@@ -243,9 +245,10 @@ def write_markdown(
 
 Measured {datetime.now(UTC):%Y-%m-%d} on the 2-core machine, Python {platform.python_version()},
 SQLite {sqlite3.sqlite_version}; `parlor service` on SQLite (WAL, synchronous=NORMAL) and a
-hello-world Falcon app, both on Granian via `parlor.serve.run_wsgi` ({WORKERS} worker(s), {BLOCKING_THREADS} threads each),
-loaded in turn by `wrk -t1 -c{CONNECTIONS} -d{args.seconds}s`; bets spread over {SESSIONS}
-sessions; medians of {args.rounds} alternating rounds; no request failed and the ledger
+hello-world Falcon app, both on Granian via `parlor.serve.run_wsgi`
+({WORKERS} worker(s), {BLOCKING_THREADS} threads each), loaded in turn by
+`wrk -t1 -c{CONNECTIONS} -d{args.seconds}s`; bets spread over {SESSIONS} sessions;
+medians of {args.rounds} alternating rounds; no request failed and the ledger
 balanced afterwards ({entries:,} entries).
 
 | server | requests/s | p50 latency | p99 latency |
@@ -258,11 +261,7 @@ balanced afterwards ({entries:,} entries).
 Reproduce (needs `wrk`: `apt-get install wrk`):
 `.venv/bin/python bench/rest_bet.py --seconds {args.seconds} --rounds {args.rounds} --write-md`
 """
-    path = ROOT / "BENCHMARKS.md"
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^## {re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    text = pattern.sub(body + "\n", text) if pattern.search(text) else text.rstrip() + "\n\n" + body
-    path.write_text(text)
+    replace_section(SECTION, body)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,6 @@ import json
 import os
 import platform
 import random
-import re
 import shutil
 import statistics
 import subprocess
@@ -39,6 +38,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from mdsection import replace_section
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS_MD = ROOT / "BENCHMARKS.md"
@@ -137,22 +138,6 @@ def versions() -> str:
     return (
         f"Python {platform.python_version()}, NumPy {numpy.__version__}, numba {numba.__version__}"
     )
-
-
-def write_section(path: Path, section: str) -> None:
-    """Replace this benchmark's ``## `` section of ``path`` (or append it); leave the rest alone."""
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    heading = f"## {SECTION}\n"
-    start = text.find(heading)
-    if start < 0:  # append, after one blank line, touching nothing before
-        text += "" if text.endswith("\n\n") else "\n" if text.endswith("\n") else "\n\n"
-        text += section
-    else:
-        following = re.search(r"^## ", text[start + len(heading) :], re.M)
-        end = len(text) if following is None else start + len(heading) + following.start()
-        tail = text[end:]
-        text = text[:start] + section + ("\n" + tail if tail else "")
-    path.write_text(text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -264,7 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f" **{verdict}**. Goal beyond (≥ {GOAL_RATE / 1e6:.0f} million spins/s): {goal}.",
         ]
         section = "\n".join(lines) + "\n"
-        write_section(BENCHMARKS_MD, section)
+        replace_section(SECTION, section)
         print(f"wrote its section of {BENCHMARKS_MD}")
     return 0 if passed else 1
 
