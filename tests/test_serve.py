@@ -12,11 +12,13 @@ import threading
 import pytest
 
 from parlor.serve import (
+    BLOCKING_THREADS,
     FrontDoor,
     PortInUse,
     Supervisor,
     ensure_port_free,
     front_doors,
+    service_threads,
     settings_environment,
     web_environment,
 )
@@ -145,3 +147,8 @@ def test_a_taken_port_is_refused_before_anything_starts() -> None:
         with pytest.raises(PortInUse):
             ensure_port_free("127.0.0.1", port)
     ensure_port_free("127.0.0.1", port)  # free again once closed
+
+
+def test_the_service_runs_one_request_thread_on_sqlite_and_more_on_postgresql() -> None:
+    assert service_threads("sqlite:///var/parlor.db") == 1
+    assert service_threads("postgresql://postgres@127.0.0.1/test") == BLOCKING_THREADS > 1
