@@ -92,3 +92,11 @@ def test_verify_unknown_session_and_dead_server(live_url: str) -> None:
     assert dead.exit_code == 2
     assert "Cannot verify" in dead.output
     assert "Traceback" not in dead.output
+
+
+def test_version() -> None:
+    from parlor import __version__
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output == f"parlor {__version__}\n"

@@ -19,6 +19,30 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
+
+def _show_version(show: bool) -> None:
+    if show:
+        from parlor import __version__
+
+        typer.echo(f"parlor {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print parlor's version and exit.",
+            callback=_show_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    """parlor: a client-server game house — roulette and chess over REST, HTML and TCP."""
+
+
 Host = Annotated[
     str | None,
     typer.Option(
