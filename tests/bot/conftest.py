@@ -2,20 +2,14 @@
 
 The server (and its SQLite file) lives for the whole run of these tests; each
 test opens sessions of its own, and ``audit()`` checks the whole ledger.
-``ParlorProcess`` comes from the end-to-end suite, whose folder is put on
-``sys.path`` here as pytest does for test folders.
+``ParlorProcess`` comes from the end-to-end suite (``pythonpath`` in pyproject.toml).
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-
 from e2e_support import ParlorProcess
 
 from parlor.client import RouletteClient
