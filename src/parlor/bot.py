@@ -224,7 +224,9 @@ class Bot:
 
     def _spin(self, wager: Wager | None, confirmation: int | None) -> Round:
         def spin() -> Round:
-            outcome = self.client.spin(self.session.id)
+            # By number: if an earlier attempt whose answer was lost is still under
+            # way, this one is refused (spin_out_of_turn) instead of spinning again.
+            outcome = self.client.spin(self.session.id, number=self._spun + 1)
             nets = dict(outcome.settled)
             if confirmation is not None and confirmation not in nets:
                 # Another spin settled it first: another client's, or a lost one the house
@@ -250,9 +252,14 @@ class Bot:
             try:
                 return act()
             except OutcomeUnknown:
-                found = look()
-                if found is not None:
-                    return found
+                pass
+            except Conflict as refused:
+                if refused.code != "spin_out_of_turn":
+                    raise
+                # A lost earlier attempt was drawn after all: the house has the round.
+            found = look()
+            if found is not None:
+                return found
         raise ServiceUnavailable(
             f"the answer to {what} was lost {attempts} times in a row, and the house never"
             f" acted on it: is the network to {self.client.base_url} working?"

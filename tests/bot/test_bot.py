@@ -315,8 +315,8 @@ def test_an_unreachable_service_leaves_the_session_open(
 class InterruptedClient(RouletteClient):
     """A Ctrl+C that arrives just after the house spun, before its answer was read."""
 
-    def spin(self, session_id: str) -> SpinOutcome:
-        super().spin(session_id)
+    def spin(self, session_id: str, *, number: int | None = None) -> SpinOutcome:
+        super().spin(session_id, number=number)
         raise KeyboardInterrupt
 
 
@@ -368,19 +368,27 @@ def test_a_session_that_cannot_be_ended_is_a_failure(parlor: ParlorProcess, audi
     audit()
 
 
-def test_a_bet_settled_by_someone_elses_spin_stops_the_bot(
+def test_a_spin_drawn_by_someone_else_is_taken_as_the_round_not_doubled(
     parlor: ParlorProcess, audit: Audit
 ) -> None:
+    """Another client draws spin 1 just before the bot asks for spin 1.
+
+    The bot asks by number, so it cannot draw a second spin for the same round:
+    the house refuses (spin_out_of_turn), the bot reads spin 1, which settled
+    its bet, records that, and plays on.
+    """
+
     def spin_first(path: str) -> None:
         with RouletteClient(parlor.base_url) as other:
             other.spin(path.split("/")[4])
 
     faults = [Fault("POST", "/spins", BEFORE, after=1, hook=spin_first)]
     with flaky_client(parlor, faults) as (_, client):
-        bot = start(client, Strategy.FLAT)
+        bot = start(client, Strategy.FLAT, max_spins=3)
         rounds, summary = play_out(bot)
-    assert len(rounds) == 1
-    assert summary.stop is Stop.UNAVAILABLE
-    assert "is another client spinning this session?" in summary.detail
+        bets = client.bets(summary.session_id, limit=10)
+    assert [r.spin for r in rounds] == [1, 2, 3]
+    assert [bet.spin for bet in bets] == [1, 2, 3]  # one bet a round, each settled once
+    assert summary.stop is Stop.MAX_SPINS
     assert summary.ended
     audit()

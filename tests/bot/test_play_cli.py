@@ -274,8 +274,10 @@ def test_ctrl_c_in_process_records_the_spin_in_flight(
 ) -> None:
     spin = RouletteClient.spin
 
-    def spin_then_ctrl_c(self: RouletteClient, session_id: str) -> SpinOutcome:
-        spin(self, session_id)
+    def spin_then_ctrl_c(
+        self: RouletteClient, session_id: str, *, number: int | None = None
+    ) -> SpinOutcome:
+        spin(self, session_id, number=number)
         raise KeyboardInterrupt
 
     monkeypatch.setattr(RouletteClient, "spin", spin_then_ctrl_c)

@@ -666,3 +666,12 @@ def test_live_loopback(live_url: str) -> None:
         assert client.verification(sid).ok
         with pytest.raises(NotFound):
             client.session("nobody")
+
+
+def test_a_spin_by_number_is_drawn_once(client: RouletteClient, session_id: str) -> None:
+    assert client.spin(session_id, number=1).spin == 1
+    with pytest.raises(Conflict) as caught:
+        client.spin(session_id, number=1)  # sent again, as after a lost answer
+    assert caught.value.code == "spin_out_of_turn"
+    assert client.session(session_id).spin_count == 1
+    assert client.spin(session_id, number=2).spin == 2

@@ -121,6 +121,30 @@ def test_spin_without_bets_and_history(house: RouletteHouse) -> None:
     assert house.session(state.id).balance == 1000
 
 
+def test_a_spin_asked_for_by_number_is_drawn_once(house: RouletteHouse, db: Database) -> None:
+    state = house.open_session("alice")
+    house.place_bet(state.id, "red", None, 10)
+    first = house.spin(state.id, expected=1)
+    assert first.number == 1
+    before = (house.session(state.id), house.spins(state.id), check_ledger(db))
+    # The same request again, as after a lost answer: refused, and nothing changes.
+    with pytest.raises(errors.SpinOutOfTurn, match=r"spin 1 .* has already been drawn"):
+        house.spin(state.id, expected=1)
+    with pytest.raises(errors.SpinOutOfTurn, match="the next is 2, not 5"):
+        house.spin(state.id, expected=5)
+    assert (house.session(state.id), house.spins(state.id), check_ledger(db)) == before
+    assert house.spin(state.id, expected=2).number == 2
+
+
+@pytest.mark.parametrize("expected", ["1", 0, -1, True, 1.0, 2**63, [1]])
+def test_a_bad_spin_number_is_refused(house: RouletteHouse, expected: object) -> None:
+    state = house.open_session("alice")
+    with pytest.raises(errors.InvalidRequest) as refused:
+        house.spin(state.id, expected=expected)
+    assert refused.value.field == "spin"
+    assert house.spins(state.id) == []
+
+
 def test_spins_follow_the_fair_draw(db: Database) -> None:
     house = fixed_house(db)
     state = house.open_session("alice", client_seed="alice-seed", wheel="european")

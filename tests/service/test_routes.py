@@ -421,3 +421,20 @@ def test_problem_serializer_handles_falcon_errors(client: testing.TestClient) ->
     """Falcon's own errors (here: a bad int converter path) still come out as problems."""
     assert falcon.HTTP_404 == "404 Not Found"
     assert_problem(client.simulate_get("/api/v1/sessions/x/bets/notanumber"), 404)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/sessions/{}/spins", "/spin/{}/"])
+def test_a_spin_sent_again_by_number_is_not_drawn_twice(
+    client: testing.TestClient, session: str, path: str
+) -> None:
+    url = path.format(session)
+    first = client.simulate_post(url, json={"spin": 1})
+    assert first.status_code == 201
+    assert first.json["spin"] == 1
+    again = client.simulate_post(url, json={"spin": 1})
+    body = assert_problem(again, 409, "spin_out_of_turn")
+    assert "already been drawn" in body["detail"]
+    assert client.simulate_get(f"/api/v1/sessions/{session}").json["spin_count"] == 1
+    bad = client.simulate_post(url, json={"spin": "next"})
+    assert assert_problem(bad, 422, "invalid_request")["field"] == "spin"
+    assert client.simulate_post(url, json={"spin": 2}).status_code == 201

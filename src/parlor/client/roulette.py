@@ -686,18 +686,22 @@ class RouletteClient:
 
     # -- spins -----------------------------------------------------------------------
 
-    def spin(self, session_id: str) -> SpinOutcome:
+    def spin(self, session_id: str, *, number: int | None = None) -> SpinOutcome:
         """Spin the session's wheel, settling every open bet.
 
         Never repeated once sent: if the answer is lost, ``OutcomeUnknown`` is
         raised and ``session(id).spin_count`` tells whether the spin happened.
+        ``number`` (the session's ``spin_count`` + 1) makes sending it again
+        safe even while the first may still be under way: if that spin has been
+        drawn meanwhile, the service refuses with ``Conflict`` and code
+        ``spin_out_of_turn`` rather than drawing another.
         """
         return self._call(
             "POST",
             f"{API}/sessions/{_segment(session_id)}/spins",
             SpinOutcome.from_json,
             repeatable=False,
-            json={},
+            json={} if number is None else {"spin": number},
         )
 
     def spins(self, session_id: str, last: int | None = None) -> list[SpinRecord]:

@@ -77,6 +77,26 @@ class SessionEnded(Conflict):
         self.session_id = session_id
 
 
+class SpinOutOfTurn(Conflict):
+    """A spin asked for by number ("this is spin n") when the session is not at n - 1.
+
+    A client whose answer to a spin was lost can send the same request again:
+    if the first one was drawn, this says so instead of drawing another.
+    """
+
+    def __init__(self, session_id: str, expected: int, spins: int) -> None:
+        if expected <= spins:
+            detail = f"spin {expected} of session {session_id!r} has already been drawn"
+            detail += "; read it from the session's spins"
+        else:
+            detail = f"session {session_id!r} has had {spins} spins, so the next is {spins + 1}"
+            detail += f", not {expected}"
+        super().__init__(detail)
+        self.session_id = session_id
+        self.expected = expected
+        self.spins = spins
+
+
 class BetNotOpen(Conflict):
     def __init__(self, confirmation: int, status: str) -> None:
         super().__init__(f"bet {confirmation} is {status}, so it can no longer be withdrawn")

@@ -29,6 +29,7 @@ from parlor.house.errors import (
     InvalidRequest,
     SeedNotRevealed,
     SessionEnded,
+    SpinOutOfTurn,
     UnknownBet,
     UnknownSession,
 )
@@ -549,8 +550,14 @@ class RouletteHouse:
 
     # -- spins ------------------------------------------------------------------
 
-    def spin(self, session_id: str) -> SpinResult:
-        """Draw the session's next pocket and settle every open bet exactly once."""
+    def spin(self, session_id: str, *, expected: object = None) -> SpinResult:
+        """Draw the session's next pocket and settle every open bet exactly once.
+
+        ``expected``, when given, is the number this spin must have: a request
+        sent again after its answer was lost then finds its spin drawn
+        (``SpinOutOfTurn``) instead of drawing another.
+        """
+        expected_number = None if expected is None else _whole("spin", expected, 1, MAX_ID)
 
         def work(tx: Transaction) -> SpinResult:
             (wheel_name, la_partage, balance, spin_count, seed, client_seed, status) = (
@@ -564,6 +571,8 @@ class RouletteHouse:
                 raise SessionEnded(session_id)
             wheel = wheel_for(str(wheel_name))
             number = int(spin_count) + 1  # type: ignore[call-overload]
+            if expected_number is not None and expected_number != number:
+                raise SpinOutOfTurn(session_id, expected_number, number - 1)
             pocket = fairness.draw(str(seed), str(client_seed), number, wheel.pocket_count)
             now = self._now()
             settled: list[PlacedBet] = []

@@ -150,9 +150,9 @@ class SpinWheel:
         self._house = house
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, session_id: str) -> None:
-        read_json(req, lenient=self.lenient)  # no fields, but a bad body is still refused
+        body = read_json(req, lenient=self.lenient)
         resp.status = falcon.HTTP_201
-        resp.media = spin_json(self._house.spin(session_id))
+        resp.media = spin_json(self._house.spin(session_id, expected=body.get("spin")))
 
 
 class Spins(SpinWheel):

@@ -429,6 +429,20 @@ def _schemas() -> Json:
             "type": "object",
             "description": "No members are read; the body may be empty or absent.",
         },
+        "SpinRequest": _object(
+            {
+                "spin": _integer(
+                    1,
+                    INT64_MAX,
+                    description="The number this spin must have: the session's spin_count"
+                    " + 1. Sent again after a lost answer, it is refused with 409"
+                    " spin_out_of_turn if that spin was drawn, instead of drawing another.",
+                )
+            },
+            optional=("spin",),
+            closed=False,
+            description="The body may be empty or absent: then the next spin is drawn.",
+        ),
         "OpenApiDocument": _object(
             {"openapi": _string(), "info": {"type": "object"}, "paths": {"type": "object"}},
             closed=False,
@@ -511,8 +525,15 @@ def _error_responses() -> Json:
         CONFLICT: _problem_response(
             409,
             "Valid, but not possible now: the session has ended, the balance is too low, the"
-            " bet is no longer open, or the seed is not revealed yet.",
-            ("insufficient_balance", "session_ended", "bet_not_open", "seed_not_revealed"),
+            " bet is no longer open, the seed is not revealed yet, or the spin asked for is not"
+            " the next one.",
+            (
+                "insufficient_balance",
+                "session_ended",
+                "bet_not_open",
+                "seed_not_revealed",
+                "spin_out_of_turn",
+            ),
         ),
         CONTENT_TOO_LARGE: _problem_response(
             413, f"The body is over {MAX_BODY} bytes.", ("body_too_large",)
@@ -584,6 +605,13 @@ def _components() -> Json:
             "NoFields": {
                 "required": False,
                 "content": _content(_schema("NoFields")),
+            },
+            "Spin": {
+                "required": False,
+                "content": _content(
+                    _schema("SpinRequest"),
+                    examples={"next": {"value": {}}, "spin 3": {"value": {"spin": 3}}},
+                ),
             },
         },
     }
@@ -733,7 +761,8 @@ def _api_paths() -> Json:
                 "spin",
                 "spins",
                 "Spin the wheel",
-                "Draw the session's next pocket and settle every open bet exactly once.",
+                "Draw the session's next pocket and settle every open bet exactly once."
+                " With `spin`, only if it is that spin: a retry after a lost answer is then safe.",
                 _responses(
                     {"201": _response("The spin and what it settled.", _schema("SpinOutcome"))},
                     *_BODY_ERRORS,
@@ -742,7 +771,7 @@ def _api_paths() -> Json:
                     BUSY,
                 ),
                 parameters=session_id,
-                request_body=_ref("requestBodies", "NoFields"),
+                request_body=_ref("requestBodies", "Spin"),
             ),
             "get": _operation(
                 "listSpins",
@@ -879,7 +908,7 @@ def _seed_paths() -> Json:
                     BUSY,
                 ),
                 parameters=session,
-                request_body=_ref("requestBodies", "NoFields"),
+                request_body=_ref("requestBodies", "Spin"),
             ),
         },
     }

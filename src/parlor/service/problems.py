@@ -79,6 +79,7 @@ _STATUS: tuple[tuple[type[errors.HouseError], str, str], ...] = (
     (errors.InsufficientBalance, falcon.HTTP_409, "insufficient_balance"),
     (errors.SessionEnded, falcon.HTTP_409, "session_ended"),
     (errors.BetNotOpen, falcon.HTTP_409, "bet_not_open"),
+    (errors.SpinOutOfTurn, falcon.HTTP_409, "spin_out_of_turn"),
     (errors.SeedNotRevealed, falcon.HTTP_409, "seed_not_revealed"),
     (errors.HouseBusy, falcon.HTTP_503, "busy"),
 )
