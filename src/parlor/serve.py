@@ -33,17 +33,19 @@ BLOCKING_THREADS = 2 * (os.cpu_count() or 1) + 1
 
 
 def service_threads(database_url: str) -> int:
-    """Request threads per service worker: one on SQLite, ``BLOCKING_THREADS`` otherwise.
+    """Request threads per service worker: ``BLOCKING_THREADS``, whatever the database.
 
-    SQLite's work is local and short, and every SQLite call lets go of the GIL
-    and takes it back: a second request thread adds only hand-offs (each a
-    context switch) and no overlap. Under wrk on ``POST /bet/`` (2 cores):
-    1 thread 4,360 bets/s at 194 µs of CPU per request; 2 threads 3,507;
-    5 threads 3,334 at 250 µs. PostgreSQL waits on the network, and there
-    more threads overlap the waits. Concurrency on SQLite comes from
-    ``--workers``.
+    On SQLite one thread was faster (under wrk on ``POST /bet/``, 2 cores:
+    4,360 bets/s with 1 thread, 3,334 with 5: every SQLite call hands the GIL
+    over, and more threads add only hand-offs). But Granian's WSGI hands the
+    request body to the app as it arrives: a client that sends its body slowly
+    holds a thread until it finishes, and with one thread a single such client
+    stopped the whole service (tests/e2e: a trickled body must not block
+    others). Until request bodies are buffered before the app runs, threads
+    stay at ``BLOCKING_THREADS``.
     """
-    return 1 if database_url.startswith("sqlite:") else BLOCKING_THREADS
+    del database_url  # the same on every engine, for the reason above
+    return BLOCKING_THREADS
 
 
 def say_line(text: str, stream: IO[str]) -> None:

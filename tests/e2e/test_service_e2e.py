@@ -13,6 +13,7 @@ import hashlib
 import http.client
 import json
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -482,3 +483,23 @@ def test_a_huge_body_gets_413_and_an_announced_close(
         connection.close()
     with httpx.Client(base_url=server.base_url, timeout=15) as client:
         assert client.get("/json/").status_code == 200
+
+
+def test_a_client_trickling_its_body_does_not_stop_the_others(
+    running_parlor: Callable[..., ParlorProcess], sqlite_url: str
+) -> None:
+    """Granian hands the body to the app as it arrives: a slow sender holds one thread.
+
+    With a single request thread (faster on SQLite) one such client stalled
+    every other request; the service keeps several (serve.service_threads).
+    """
+    server = running_parlor(sqlite_url)
+    with socket.create_connection((server.host, server.port), timeout=15) as slow:
+        slow.sendall(
+            b"POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b'Content-Length: 100\r\n\r\n{"name":'
+        )
+        with httpx.Client(base_url=server.base_url, timeout=5) as client:
+            for _ in range(3):
+                assert client.get("/json/").status_code == 200
+                assert client.post("/session/", json={"name": "eve"}).status_code == 201
