@@ -32,15 +32,13 @@ from rich.console import Console
 from rich.table import Table
 
 from mdsection import replace_section
-from parlor.serve import service_threads
+from parlor.serve import BLOCKING_THREADS
 
 ROOT = Path(__file__).resolve().parent.parent
 SECTION = "REST: POST /bet/{session}/ vs hello-world"
 CONNECTIONS = 32
 WORKERS = int(os.environ.get("BENCH_WORKERS", "1"))
 SESSIONS = 200
-# The hello-world gets the thread pool the service runs with on SQLite.
-THREADS = service_threads("sqlite:///bench.db")
 
 LUA_BET = """
 local sessions = {%s}
@@ -149,7 +147,7 @@ def main() -> None:
         python, "-c",
         "from parlor.serve import run_wsgi; "
         f"run_wsgi('hello_app:create', host='127.0.0.1', port={hello_port},"
-        f" workers={WORKERS}, label='hello', threads={THREADS})",
+        f" workers={WORKERS}, label='hello')",
     ]  # fmt: skip
     parlor_argv = [
         python, "-m", "parlor", "service", "--port", str(parlor_port),
@@ -247,7 +245,7 @@ def write_markdown(
 Measured {datetime.now(UTC):%Y-%m-%d} on the 2-core machine, Python {platform.python_version()},
 SQLite {sqlite3.sqlite_version}; `parlor service` on SQLite (WAL, synchronous=NORMAL) and a
 hello-world Falcon app, both on Granian via `parlor.serve.run_wsgi`
-({WORKERS} worker(s), {THREADS} request thread(s) each, as the service uses on SQLite),
+({WORKERS} worker(s), {BLOCKING_THREADS} request threads each, as the service runs),
 loaded in turn by `wrk -t1 -c{CONNECTIONS} -d{args.seconds}s`; bets spread over {SESSIONS} sessions;
 medians of {args.rounds} alternating rounds; no request failed and the ledger
 balanced afterwards ({entries:,} entries).

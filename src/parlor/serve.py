@@ -29,23 +29,12 @@ from parlor.settings import Settings
 SERVICE_TARGET = "parlor.service.app:app_from_env"
 WEB_TARGET = "parlor.web.app:app_from_env"
 # Granian's own guidance for WSGI: more threads than 2 × cores + 1 only queue on the GIL.
+# Fewer would be faster on SQLite (1 thread: 4,360 bets/s; 5: 3,334, each SQLite
+# call handing the GIL over), but Granian's WSGI hands a request body to the app
+# as it arrives, with no body timeout: a client trickling its body holds a
+# thread, and with one thread a single such client stopped the whole service
+# (tests/e2e: a trickled body must not block the others).
 BLOCKING_THREADS = 2 * (os.cpu_count() or 1) + 1
-
-
-def service_threads(database_url: str) -> int:
-    """Request threads per service worker: ``BLOCKING_THREADS``, whatever the database.
-
-    On SQLite one thread was faster (under wrk on ``POST /bet/``, 2 cores:
-    4,360 bets/s with 1 thread, 3,334 with 5: every SQLite call hands the GIL
-    over, and more threads add only hand-offs). But Granian's WSGI hands the
-    request body to the app as it arrives: a client that sends its body slowly
-    holds a thread until it finishes, and with one thread a single such client
-    stopped the whole service (tests/e2e: a trickled body must not block
-    others). Until request bodies are buffered before the app runs, threads
-    stay at ``BLOCKING_THREADS``.
-    """
-    del database_url  # the same on every engine, for the reason above
-    return BLOCKING_THREADS
 
 
 def say_line(text: str, stream: IO[str]) -> None:
@@ -115,7 +104,6 @@ def run_wsgi(
     label: str,
     out: IO[str] | None = None,
     flag: str = "--port",
-    threads: int = BLOCKING_THREADS,
 ) -> None:
     """Serve a WSGI app factory with Granian until SIGINT or SIGTERM."""
     from granian.constants import Interfaces
@@ -131,7 +119,7 @@ def run_wsgi(
         interface=Interfaces.WSGI,
         workers=workers,
         # WSGI runs on a thread pool (Granian's default: 512 threads).
-        blocking_threads=threads,
+        blocking_threads=BLOCKING_THREADS,
         factory=True,
         log_level=LogLevels.warning,
     )
@@ -152,7 +140,6 @@ def run_service(settings: Settings) -> None:
         port=settings.port,
         workers=settings.workers,
         label="REST service",
-        threads=service_threads(settings.database_url),
     )
 
 

@@ -491,7 +491,7 @@ def test_a_client_trickling_its_body_does_not_stop_the_others(
     """Granian hands the body to the app as it arrives: a slow sender holds one thread.
 
     With a single request thread (faster on SQLite) one such client stalled
-    every other request; the service keeps several (serve.service_threads).
+    every other request; the service keeps several (serve.BLOCKING_THREADS).
     """
     server = running_parlor(sqlite_url)
     with socket.create_connection((server.host, server.port), timeout=15) as slow:
