@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import IO
 
-from parlor.serve import Supervisor, front_doors
+from parlor.serve import Supervisor, front_doors, say_line
 from parlor.settings import Settings
 
 HOST = "127.0.0.1"
@@ -41,10 +41,9 @@ def open_browser(
     except webbrowser.Error:
         opened = False
     if not opened:
-        print(
+        say_line(
             f"parlor desktop: no browser could be opened here; open {url} in one",
-            file=out or sys.stderr,
-            flush=True,
+            out or sys.stderr,
         )
     return opened
 
@@ -61,7 +60,7 @@ def run_desktop(
     stream = out or sys.stderr
 
     def ready() -> None:
-        print(f"parlor desktop: your table is at {url}", file=stream, flush=True)
+        say_line(f"parlor desktop: your table is at {url}", stream)
         open_browser(url, opener=opener, out=stream)
 
     return Supervisor(front_doors(local), out=stream).run(on_ready=ready)
