@@ -12,6 +12,7 @@ import falcon
 from parlor.house.errors import HouseError
 from parlor.house.roulette import RouletteHouse
 from parlor.roulette.wheel import HouseWheel
+from parlor.service import jsoncodec
 from parlor.service.api import add_api_routes
 from parlor.service.openapi import openapi_document
 from parlor.service.problems import handle_house_error, handle_unexpected, serialize_problem
@@ -45,6 +46,9 @@ def create_falcon_app(
     # The seed's URLs end in "/" ("/json/"); with stripping on, routes are declared
     # without it and "/json/" and "/json" both reach the same resource.
     app.req_options.strip_url_path_trailing_slash = True
+    json_handler = jsoncodec.media_handler()
+    app.req_options.media_handlers[falcon.MEDIA_JSON] = json_handler
+    app.resp_options.media_handlers[falcon.MEDIA_JSON] = json_handler
     app.router_options.converters["id"] = IdConverter
     app.set_error_serializer(serialize_problem)
     app.add_error_handler(Exception, handle_unexpected)

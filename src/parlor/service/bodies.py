@@ -8,11 +8,11 @@ fields (a spin) works with no body at all.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import falcon
 
+from parlor.service import jsoncodec
 from parlor.service.problems import Problem
 
 MAX_BODY = 64 * 1024
@@ -76,7 +76,7 @@ def read_json(req: falcon.Request, *, lenient: bool = False) -> dict[str, Any]:
             code="unsupported_media_type",
         )
     try:
-        document = json.loads(raw)
+        document = jsoncodec.loads(raw)
     except (ValueError, RecursionError) as error:
         # ValueError covers bad UTF-8, bad syntax and over-long integers;
         # RecursionError a pathologically nested document.

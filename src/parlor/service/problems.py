@@ -9,7 +9,6 @@ exception tree to statuses by class, in one table.
 
 from __future__ import annotations
 
-import json
 import sys
 import traceback
 from http import HTTPStatus
@@ -18,6 +17,7 @@ from typing import Any
 import falcon
 
 from parlor.house import errors
+from parlor.service import jsoncodec
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -66,7 +66,7 @@ _DEFAULT_DETAIL = {
 
 def serialize_problem(req: falcon.Request, resp: falcon.Response, error: falcon.HTTPError) -> None:
     resp.content_type = PROBLEM_JSON
-    resp.text = json.dumps(problem_body(error))
+    resp.data = jsoncodec.dumps(problem_body(error))
 
 
 # Statuses by class; the first match in this order wins, so subclasses come first.
