@@ -12,7 +12,10 @@ import pytest
 from parlor.house import errors
 from parlor.house.ledger import check_ledger
 from parlor.house.roulette import RouletteHouse
+from parlor.roulette.bets import make_bet, parse_kind
+from parlor.roulette.wheel import wheel_for
 from parlor.store.db import (
+    Database,
     SQLiteDatabase,
     StoreError,
     StoreUnavailable,
@@ -39,23 +42,104 @@ def test_migrate_twice_is_a_no_op(db_url: str) -> None:
         db.close()
 
 
+# A version-2 store as that version's house left it, written as raw rows because
+# today's house reads columns version 2 lacks. Session "mixed": bet 1 won
+# (paid 20), bet 2 was withdrawn, bet 3 is still open. Session "done": its only
+# bet lost on spin 1, so nothing is open.
+_V2_ROWS = (
+    "INSERT INTO sessions (id, name, wheel, table_min, table_max, bankroll, balance,"
+    " open_stake, bet_count, spin_count, server_seed, server_seed_hash, client_seed,"
+    " opened_at) VALUES"
+    " ('mixed', 'old-timer', 'american', 1, 500, 100, 100, 10, 3, 1, 's1', 'h1', 'c1', 't0'),"
+    " ('done', 'loser', 'european', 1, 500, 100, 90, 0, 1, 1, 's2', 'h2', 'c2', 't0')",
+    "INSERT INTO spins (session_id, n, pocket, spun_at) VALUES ('mixed', 1, 1, 't1'),"
+    " ('done', 1, 1, 't1')",
+)
+_V2_LEDGER = (
+    # (session, amount to the session, reason, bet confirmation or None)
+    ("mixed", 100, "bankroll", None),
+    ("mixed", -10, "bet", 1),
+    ("mixed", -10, "bet", 2),
+    ("mixed", -10, "bet", 3),
+    ("mixed", 20, "payout", 1),
+    ("mixed", 10, "withdraw", 2),
+    ("done", 100, "bankroll", None),
+    ("done", -10, "bet", 1),
+)
+
+
+_V2_BETS = (
+    ("mixed", 1, "red", "settled", 1, 20, 10),
+    ("mixed", 2, "black", "withdrawn", None, None, None),
+    ("mixed", 3, "odd", "open", None, None, None),
+    ("done", 1, "even", "settled", 1, 0, -10),
+)
+
+
+def _write_v2_store(db: Database) -> None:
+    with db.transaction() as tx:
+        for statement in _V2_ROWS:
+            tx.execute(statement)
+        for session, confirmation, kind, status, spin, payout, outcome in _V2_BETS:
+            numbers = make_bet(parse_kind(kind), None, wheel_for("american")).numbers
+            tx.execute(
+                "INSERT INTO bets (session_id, confirmation, kind, numbers, amount, status,"
+                " spin, payout, outcome, placed_at) VALUES (?, ?, ?, ?, 10, ?, ?, ?, ?, 't')",
+                (session, confirmation, kind, ",".join(map(str, numbers)), status, spin,
+                 payout, outcome),
+            )  # fmt: skip
+        for session, amount, reason, confirmation in _V2_LEDGER:
+            bet = tx.one(
+                "SELECT id FROM bets WHERE session_id = ? AND confirmation = ?",
+                (session, confirmation),
+            )
+            bet_id = bet[0] if bet else None
+            for account, signed in ((session, amount), ("house", -amount)):
+                tx.execute(
+                    "INSERT INTO ledger (account, amount, reason, session_id, bet_id, at)"
+                    " VALUES (?, ?, ?, ?, ?, 't')",
+                    (account, signed, reason, session, bet_id),
+                )
+
+
+def _every_row(db: Database) -> list[list[tuple[object, ...]]]:
+    with db.transaction(write=False) as tx:
+        return [
+            [tuple(row) for row in tx.all(query)]
+            for query in (
+                "SELECT id, balance, open_stake, bet_count, spin_count, status FROM sessions"
+                " ORDER BY id",
+                "SELECT * FROM bets ORDER BY id",
+                "SELECT * FROM spins ORDER BY session_id, n",
+                "SELECT * FROM ledger ORDER BY id",
+            )
+        ]
+
+
 def test_upgrade_in_place_keeps_every_row(db_url: str) -> None:
-    """A database made by version 1 upgrades to the latest with nothing lost."""
+    """A version-2 store upgrades to the latest with nothing lost, and plays on."""
     db = open_database(db_url)
     try:
-        assert migrate(db, target=1) == 1
-        house = RouletteHouse(db)
-        state = house.open_session("old-timer")
-        house.place_bet(state.id, "red", None, 10)
-        house.spin(state.id)
-        house.place_bet(state.id, "split", [17, 20], 20)
-        before = (house.session(state.id), house.bets(state.id), house.spins(state.id))
+        assert migrate(db, target=2) == 2
+        _write_v2_store(db)
+        before = _every_row(db)
 
         assert migrate(db) == LATEST
-        assert (house.session(state.id), house.bets(state.id), house.spins(state.id)) == before
-        # The new version's feature works on the old data.
-        receipt = house.place_bet(state.id, "black", None, 10, idempotency_key="after-upgrade")
-        assert receipt.bet.confirmation == 3
+        assert _every_row(db) == before
+        with db.transaction(write=False) as tx:
+            marks = dict(tx.all("SELECT id, settled_through FROM sessions"))
+        # Below the oldest open bet; with none open, every bet is behind the mark.
+        assert marks == {"mixed": 2, "done": 1}
+        assert check_ledger(db).ok
+
+        house = RouletteHouse(db)
+        assert [b.confirmation for b in house.bets("mixed", status="open")] == [3]
+        spin = house.spin("mixed")
+        assert [b.confirmation for b in spin.settled] == [3]
+        assert house.bets("mixed", status="open") == []
+        receipt = house.place_bet("done", "black", None, 10, idempotency_key="after-upgrade")
+        assert receipt.bet.confirmation == 2
+        assert [b.confirmation for b in house.spin("done").settled] == [2]
         assert check_ledger(db).ok
     finally:
         db.close()

@@ -7,6 +7,8 @@
 3. each session's ``open_stake`` equals the stakes of its open bets;
 4. each bet was debited exactly once, and credited at most once
    (a payout, a withdrawal or a refund — never two);
+5. no open bet lies at or below its session's ``settled_through`` mark, where
+   a spin would never look for it.
 
 (No balance can go negative: the schema's CHECK constraint refuses it.)
 
@@ -76,6 +78,14 @@ def check_ledger(db: Database) -> LedgerReport:
                 problems.append(f"bet {bet_id}: credited {credits} times")
             if status in ("withdrawn", "refunded") and int(credits) != 1:
                 problems.append(f"bet {bet_id}: {status} but credited {credits} times")
+        for sid, confirmation, mark in tx.all(
+            "SELECT b.session_id, b.confirmation, s.settled_through FROM bets b"
+            " JOIN sessions s ON s.id = b.session_id"
+            " WHERE b.status = 'open' AND b.confirmation <= s.settled_through"
+        ):
+            problems.append(
+                f"session {sid}: bet {confirmation} is open but at or below settled_through {mark}"
+            )
     return LedgerReport(
         entries=int(count),
         total=int(total),

@@ -352,13 +352,14 @@ class RouletteHouse:
         """End the session: refund its open bets and reveal its server seed."""
 
         def work(tx: Transaction) -> SessionState:
-            row = self._lock_session(tx, session_id, "status")
-            if row[0] == "ended":
+            status, settled_through = self._lock_session(tx, session_id, "status, settled_through")
+            if status == "ended":
                 raise SessionEnded(session_id)
             now = self._now()
             for bet_id, amount in tx.all(
-                "SELECT id, amount FROM bets WHERE session_id = ? AND status = 'open'",
-                (session_id,),
+                "SELECT id, amount FROM bets WHERE session_id = ? AND confirmation > ?"
+                " AND status = 'open'",
+                (session_id, settled_through),
             ):
                 tx.execute(
                     "UPDATE bets SET status = 'refunded', payout = amount, outcome = 0"
@@ -368,7 +369,8 @@ class RouletteHouse:
                 self._move(tx, session_id, int(amount), "refund", now, bet_id=int(bet_id))
             tx.execute(
                 "UPDATE sessions SET status = 'ended', ended_at = ?,"
-                " balance = balance + open_stake, open_stake = 0 WHERE id = ?",
+                " balance = balance + open_stake, open_stake = 0, settled_through = bet_count"
+                " WHERE id = ?",
                 (now, session_id),
             )
             ended = tx.one(f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id = ?", (session_id,))
@@ -425,13 +427,12 @@ class RouletteHouse:
                 " WHERE id = ?",
                 (new_balance, stake, confirmation, session_id),
             )
-            inserted = tx.one(
+            bet_id = tx.insert(
                 "INSERT INTO bets (session_id, confirmation, kind, numbers, amount, status,"
-                " placed_at) VALUES (?, ?, ?, ?, ?, 'open', ?) RETURNING id",
+                " placed_at) VALUES (?, ?, ?, ?, ?, 'open', ?)",
                 (session_id, confirmation, bet.kind.value, _encode_numbers(bet), stake, now),
             )
-            assert inserted is not None
-            self._move(tx, session_id, -stake, "bet", now, bet_id=int(inserted[0]))
+            self._move(tx, session_id, -stake, "bet", now, bet_id=bet_id)
             if idempotency_key is not None:
                 tx.execute(
                     "INSERT INTO idempotency_keys (session_id, key, fingerprint, confirmation,"
@@ -539,7 +540,9 @@ class RouletteHouse:
         if not 1 <= limit <= 10_000:
             raise InvalidRequest("limit", "limit must be between 1 and 10000")
         with self._reading() as tx:
-            (wheel,) = self._lock_session(tx, session_id, "wheel")
+            wheel, settled_through = self._lock_session(tx, session_id, "wheel, settled_through")
+            if status == "open":  # none at or below the mark
+                after = max(after, int(settled_through))  # type: ignore[call-overload]
             query = f"SELECT {_BET_COLUMNS} FROM bets WHERE session_id = ? AND confirmation > ?"
             params: list[object] = [session_id, after]
             if status is not None:
@@ -560,11 +563,12 @@ class RouletteHouse:
         expected_number = None if expected is None else _whole("spin", expected, 1, MAX_ID)
 
         def work(tx: Transaction) -> SpinResult:
-            (wheel_name, la_partage, balance, spin_count, seed, client_seed, status) = (
+            (wheel_name, la_partage, balance, spin_count, seed, client_seed, status, mark) = (
                 self._lock_session(
                     tx,
                     session_id,
-                    "wheel, la_partage, balance, spin_count, server_seed, client_seed, status",
+                    "wheel, la_partage, balance, spin_count, server_seed, client_seed, status,"
+                    " settled_through",
                 )
             )
             if status == "ended":
@@ -580,9 +584,9 @@ class RouletteHouse:
             ledger: list[tuple[object, ...]] = []
             paid = 0
             for row in tx.all(
-                f"SELECT {_BET_COLUMNS} FROM bets WHERE session_id = ? AND status = 'open'"
-                " ORDER BY confirmation",
-                (session_id,),
+                f"SELECT {_BET_COLUMNS} FROM bets WHERE session_id = ? AND confirmation > ?"
+                " AND status = 'open' ORDER BY confirmation",
+                (session_id, mark),
             ):
                 placed = _bet_from_row(row, wheel.kind)
                 payout = settle(placed.bet, placed.amount, pocket, la_partage=bool(la_partage))
@@ -619,7 +623,8 @@ class RouletteHouse:
             )
             new_balance = int(balance) + paid  # type: ignore[call-overload]
             tx.execute(
-                "UPDATE sessions SET balance = ?, open_stake = 0, spin_count = ? WHERE id = ?",
+                "UPDATE sessions SET balance = ?, open_stake = 0, spin_count = ?,"
+                " settled_through = bet_count WHERE id = ?",
                 (new_balance, number, session_id),
             )
             tx.execute(

@@ -37,7 +37,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, cast
 from urllib.parse import unquote, urlsplit
 
 import psycopg
@@ -74,6 +74,9 @@ class Dialect:
     #: Run first in a transaction that must exclude every other one (migrations);
     #: SQLite's BEGIN IMMEDIATE already does.
     exclusive_lock: str = ""
+    #: Appended to an INSERT to get the new row's id back; empty where the
+    #: cursor reports it (``lastrowid``).
+    returning_id: str = ""
 
     def sql(self, statement: str) -> str:
         return _translate(statement, self.name)
@@ -92,6 +95,7 @@ POSTGRESQL = Dialect(
     "postgresql",
     lock_rows=" FOR UPDATE",
     id_column="BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+    returning_id=" RETURNING id",
     # Any constant works; it only has to be the same in every parlor process.
     exclusive_lock="SELECT pg_advisory_xact_lock(3600036001)",
 )
@@ -117,6 +121,21 @@ class Transaction:
 
     def execute(self, statement: str, params: Params = ()) -> None:
         self._cursor.execute(self.dialect.sql(statement), params)
+
+    def insert(self, statement: str, params: Params = ()) -> int:
+        """Run an INSERT of one row into a table keyed by ``id``; return the new id.
+
+        On SQLite the cursor knows it already: asking with RETURNING costs one
+        more sqlite3 step to fetch the row, and every step lets go of the GIL,
+        which under load hands it to another request thread.
+        """
+        self._cursor.execute(self.dialect.sql(statement + self.dialect.returning_id), params)
+        if self.dialect.returning_id:
+            row = self._cursor.fetchone()
+            return int(row[0])
+        new_id = cast(sqlite3.Cursor, self._cursor).lastrowid  # only SQLite's reports it
+        assert new_id is not None
+        return new_id
 
     def executemany(self, statement: str, rows: Sequence[Params]) -> None:
         if rows:
