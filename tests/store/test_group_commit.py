@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -13,14 +14,22 @@ from parlor.store.db import SQLiteDatabase, StoreBusy, Transaction
 
 @pytest.fixture
 def db(tmp_path: Path) -> SQLiteDatabase:
+    RUNS.clear()
     database = SQLiteDatabase(f"sqlite:///{tmp_path / 'g.db'}", busy_timeout=0.2)
     with database.transaction() as tx:
         tx.execute("CREATE TABLE t (x INTEGER NOT NULL CHECK (x >= 0))")
     return database
 
 
+#: How many times each value's work has run.
+RUNS: Counter[int] = Counter()
+
+
 def insert(value: int) -> object:
     def work(tx: Transaction) -> int:
+        RUNS[value] += 1
+        if value == 99:
+            raise ValueError("refused")  # refused before writing, as the house refuses
         tx.execute("INSERT INTO t (x) VALUES (?)", (value,))
         if value == 13:
             raise ValueError("unlucky")  # refused after writing: must leave no trace
@@ -69,6 +78,30 @@ def test_a_refusal_in_a_batch_rolls_back_alone(db: SQLiteDatabase) -> None:
     assert [results[v] for v in (1, 2, 3)] == [10, 20, 30]
     with db.transaction(write=False) as tx:
         assert sorted(tx.all("SELECT x FROM t")) == [(1,), (2,), (3,)]
+    # 13 wrote before it failed, so the batch started over without it.
+    assert RUNS[13] == 1
+    assert RUNS[1] == 2
+
+
+def test_a_refusal_before_writing_costs_the_others_nothing(db: SQLiteDatabase) -> None:
+    commits = db.commits
+    results = queued_writers(db, [1, 99, 2, -1, 3])
+    assert isinstance(results[99], ValueError)
+    assert isinstance(results[-1], Exception)  # a failed statement undoes itself
+    assert [results[v] for v in (1, 2, 3)] == [10, 20, 30]
+    assert db.commits - commits == 1
+    assert set(RUNS.values()) == {1}  # nobody ran twice
+    with db.transaction(write=False) as tx:
+        assert sorted(tx.all("SELECT x FROM t")) == [(1,), (2,), (3,)]
+
+
+def test_a_batch_where_every_operation_fails_commits_nothing(db: SQLiteDatabase) -> None:
+    commits = db.commits
+    results = queued_writers(db, [99, 13, -1])
+    assert all(isinstance(r, Exception) for r in results.values())
+    assert db.commits == commits
+    with db.transaction(write=False) as tx:
+        assert tx.all("SELECT x FROM t") == []
 
 
 def test_a_lone_refusal_writes_nothing(db: SQLiteDatabase) -> None:

@@ -289,11 +289,17 @@ class SQLiteDatabase:
         Group commit, leader–follower style: each caller queues its operation and
         waits for the write lock. Whoever gets the lock while its own operation is
         still queued becomes the leader and runs *every* queued operation in one
-        transaction, each inside a savepoint so a refusal undoes only its own
-        writes, then commits once. Followers whose operation a leader already
+        transaction, then commits once. Followers whose operation a leader already
         committed find it done and return at once. A lone caller leads a batch of
         one, so an idle server pays no extra wait; a busy one pays one commit per
         batch instead of per operation. No caller returns before its commit.
+
+        Each operation keeps its own fate: one that raises is reported to its
+        caller alone. If it raised after changing rows, the batch is rolled back
+        and run again without it, a savepoint around each operation; so ``work``
+        may run twice, and must do nothing outside ``tx`` that cannot be
+        repeated. Its writes must be INSERT, UPDATE or DELETE statements, the
+        changes ``sqlite3.Connection.total_changes`` counts.
         """
         pending = _Pending(work)
         with self._queue_lock:
@@ -344,35 +350,25 @@ class SQLiteDatabase:
 
     def _run_batch(self, conn: sqlite3.Connection, batch: list[_Pending[Any]]) -> None:
         try:
-            try:
-                self._begin_write(conn)
-            except sqlite3.OperationalError as error:
-                failure = _busy_or_error(error, self._busy_timeout)
-                for pending in batch:
-                    pending.error = failure
+            if not self._begin_batch(conn, batch):
                 return
-            tx = Transaction(conn.cursor(), SQLITE)
-            alone = len(batch) == 1
-            for pending in batch:
-                # A savepoint per operation lets one refusal roll back alone; a batch
-                # of one needs none, the whole transaction is its savepoint.
-                if not alone:
-                    conn.execute("SAVEPOINT op")
-                try:
-                    pending.result = pending.work(tx)
-                except Exception as error:  # delivered to its own caller below
-                    pending.error = error
-                    if not alone:
-                        conn.execute("ROLLBACK TO op")
-                if not alone:
-                    conn.execute("RELEASE op")
-            if alone and batch[0].error is not None:
+            if not self._run_operations(conn, batch, savepoints=False):
+                # An operation failed after writing, and its rows share the
+                # transaction with everyone else's: start again without it,
+                # this time with a savepoint around each operation.
+                conn.rollback()
+                rest = [pending for pending in batch if pending.error is None]
+                if not self._begin_batch(conn, rest):
+                    return
+                self._run_operations(conn, rest, savepoints=True)
+            written = sum(1 for pending in batch if pending.error is None)
+            if not written:
                 conn.rollback()
                 return
             try:
                 conn.execute("COMMIT")
                 self.commits += 1
-                self.operations_written += len(batch)
+                self.operations_written += written
             except sqlite3.OperationalError as error:
                 conn.rollback()
                 failure = _busy_or_error(error, self._busy_timeout)
@@ -390,6 +386,47 @@ class SQLiteDatabase:
         finally:
             for pending in batch:
                 pending.done = True
+
+    def _begin_batch(self, conn: sqlite3.Connection, batch: list[_Pending[Any]]) -> bool:
+        """BEGIN IMMEDIATE for ``batch``; if the lock never comes, fail every operation."""
+        try:
+            self._begin_write(conn)
+        except sqlite3.OperationalError as error:
+            failure = _busy_or_error(error, self._busy_timeout)
+            for pending in batch:
+                pending.error = failure
+            return False
+        return True
+
+    @staticmethod
+    def _run_operations(
+        conn: sqlite3.Connection, batch: list[_Pending[Any]], *, savepoints: bool
+    ) -> bool:
+        """Run each operation of ``batch`` in the open transaction, recording its fate.
+
+        Without ``savepoints`` the operations run back to back, which spares
+        each one two sqlite3 steps (SAVEPOINT, RELEASE), and every step hands
+        the GIL to another request thread. An operation that raises having
+        changed no row (the house checks everything before its first write)
+        leaves nothing to undo; ``total_changes`` tells. One that raises after
+        writing stops the run: returns False, and the caller starts over.
+        """
+        tx = Transaction(conn.cursor(), SQLITE)
+        for pending in batch:
+            if savepoints:
+                conn.execute("SAVEPOINT op")
+            changes = conn.total_changes
+            try:
+                pending.result = pending.work(tx)
+            except Exception as error:  # delivered to its own caller by write()
+                pending.error = error
+                if savepoints:
+                    conn.execute("ROLLBACK TO op")
+                elif conn.total_changes != changes:
+                    return False
+            if savepoints:
+                conn.execute("RELEASE op")
+        return True
 
     def _run(self, conn: sqlite3.Connection, begin: str) -> Iterator[Transaction]:
         try:
