@@ -358,7 +358,7 @@ class SQLiteDatabase:
                 # this time with a savepoint around each operation.
                 conn.rollback()
                 rest = [pending for pending in batch if pending.error is None]
-                if not self._begin_batch(conn, rest):
+                if not rest or not self._begin_batch(conn, rest):
                     return
                 self._run_operations(conn, rest, savepoints=True)
             written = sum(1 for pending in batch if pending.error is None)
