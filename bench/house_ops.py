@@ -160,10 +160,10 @@ class Anchor:
             )
             cur.execute(
                 "INSERT INTO bets (session_id, confirmation, kind, numbers, amount, status,"
-                " placed_at) VALUES (?, ?, ?, ?, ?, 'open', ?) RETURNING id",
+                " placed_at) VALUES (?, ?, ?, ?, ?, 'open', ?)",
                 (session_id, confirmation, kind, numbers, amount, now),
             )
-            (bet_id,) = cur.fetchone()
+            bet_id = cur.lastrowid
             cur.execute(
                 "INSERT INTO ledger (account, amount, reason, session_id, bet_id, spin, at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?)",
@@ -182,19 +182,19 @@ class Anchor:
         self.begin()
         try:
             cur.execute(
-                "SELECT wheel, la_partage, balance, spin_count, server_seed, client_seed, status"
-                " FROM sessions WHERE id = ?",
+                "SELECT wheel, la_partage, balance, spin_count, server_seed, client_seed, status,"
+                " settled_through FROM sessions WHERE id = ?",
                 (session_id,),
             )
-            wheel, _partage, balance, spin_count, seed, client_seed, _status = cur.fetchone()
+            wheel, _partage, balance, spin_count, seed, client_seed, _status, mark = cur.fetchone()
             number = spin_count + 1
             pocket = fairness.draw(seed, client_seed, number, POCKETS[wheel])
             now = _now()
             cur.execute(
                 "SELECT id, confirmation, kind, numbers, amount, status, spin, payout, outcome,"
-                " placed_at FROM bets WHERE session_id = ? AND status = 'open'"
-                " ORDER BY confirmation",
-                (session_id,),
+                " placed_at FROM bets WHERE session_id = ? AND confirmation > ?"
+                " AND status = 'open' ORDER BY confirmation",
+                (session_id, mark),
             )
             updates = []
             ledger = []
@@ -222,7 +222,8 @@ class Anchor:
                     ledger,
                 )
             cur.execute(
-                "UPDATE sessions SET balance = ?, open_stake = 0, spin_count = ? WHERE id = ?",
+                "UPDATE sessions SET balance = ?, open_stake = 0, spin_count = ?,"
+                " settled_through = bet_count WHERE id = ?",
                 (balance + paid, number, session_id),
             )
             cur.execute(
