@@ -160,7 +160,7 @@ def main() -> None:
         played = open_game(player, service, work / "bench.db", "player")
         play = (f"/api/v1/sessions/{played}/bets", f"/api/v1/sessions/{played}/spins")
         json_path = f"/api/v1/sessions/{session_id}"
-        check_json = f'"spin_count": {SPINS}'.encode()
+        check_json = f'"spin_count":{SPINS},'.encode()  # the service writes compact JSON
         check_page = f'id="spin-count">{SPINS}<'.encode()
         page_bytes = len(web.get("/table").content)
         for _ in range(WARMUP):
