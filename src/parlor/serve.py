@@ -18,6 +18,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,10 @@ WEB_TARGET = "parlor.web.app:app_from_env"
 # thread, and with one thread a single such client stopped the whole service
 # (tests/e2e: a trickled body must not block the others).
 BLOCKING_THREADS = 2 * (os.cpu_count() or 1) + 1
+
+
+#: How long a server waits to say where it listens before deciding it never will.
+ANNOUNCE_TIMEOUT = 60.0
 
 
 def say_line(text: str, stream: IO[str]) -> None:
@@ -125,10 +130,22 @@ def run_wsgi(
     )
     shown_host = f"[{host}]" if ":" in host else host
 
-    def announce() -> None:
+    def announce_once_listening() -> None:
+        # Granian runs its startup hooks before the workers bind the port (on
+        # Linux each binds its own), so a line printed from the hook itself sent
+        # clients to a port that refused them for another quarter second.
+        deadline = time.monotonic() + ANNOUNCE_TIMEOUT
+        while not _accepts(host, port):
+            if time.monotonic() > deadline:
+                return  # the workers never came up; Granian says why
+            time.sleep(0.01)
         say_line(f"parlor {label} listening on http://{shown_host}:{port}/", out or sys.stderr)
 
-    server.on_startup(announce)
+    server.on_startup(
+        lambda: threading.Thread(
+            target=announce_once_listening, name="parlor-announce", daemon=True
+        ).start()
+    )
     server.serve()
 
 

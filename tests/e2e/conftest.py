@@ -20,15 +20,20 @@ StartParlor = Callable[..., ParlorProcess]
 
 @pytest.fixture
 def running_parlor(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartParlor]:
-    """A factory: ``running_parlor(url, workers=1, port=None, wait=True)`` -> a started server."""
+    """A factory: ``running_parlor(url, workers=1, port=None, wait=True, command="serve")``."""
     started: list[ParlorProcess] = []
     # The working directory of the server: proof it never needs ./var.
     cwd: Path = tmp_path_factory.mktemp("parlor-cwd")
 
     def start(
-        database_url: str, *, workers: int = 1, port: int | None = None, wait: bool = True
+        database_url: str,
+        *,
+        workers: int = 1,
+        port: int | None = None,
+        wait: bool = True,
+        command: str = "serve",
     ) -> ParlorProcess:
-        process = ParlorProcess(database_url, cwd=cwd, port=port, workers=workers)
+        process = ParlorProcess(database_url, cwd=cwd, port=port, workers=workers, command=command)
         started.append(process)
         if wait:
             process.wait_ready()

@@ -23,8 +23,12 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
+import pytest
+
+#: Under CI=true every test must run: a missing component fails instead of skipping.
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 READY = "parlor is ready"
 STOPPED = "parlor stopped"
 #: One access-log line: "METHOD /path?query STATUS 1.2ms".
@@ -32,6 +36,13 @@ ACCESS_LINE = re.compile(
     r"^(?P<method>[A-Z]+) (?P<target>/\S*) (?P<status>[1-5]\d\d) (?P<ms>\d+\.\d)ms$"
 )
 STOP_TIMEOUT = 15.0
+
+
+def cannot_run(what: str, problem: str) -> NoReturn:
+    """Skip, saying ``problem``; under CI=true fail instead, because CI must run ``what``."""
+    if IN_CI:
+        pytest.fail(f"CI=true requires {what}: {problem}")
+    pytest.skip(problem)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -65,7 +76,13 @@ def _session_members(sid: int) -> list[tuple[int, str]]:
 
 
 class ParlorProcess:
-    """One ``parlor serve`` child process and everything it printed."""
+    """One ``parlor serve`` (or ``parlor service``) process and everything it printed.
+
+    ``command="service"`` starts the REST service alone, which has no
+    supervisor: it is ready when it says where it listens, and prints nothing
+    when it stops. ``bare=True`` passes no flags at all, as ``make run`` does:
+    the server then uses its defaults (ports 36000 and 8008, ./var/parlor.db).
+    """
 
     def __init__(
         self,
@@ -77,6 +94,8 @@ class ParlorProcess:
         host: str = "127.0.0.1",
         web_port: int | None = None,
         env: dict[str, str] | None = None,
+        command: str = "serve",
+        bare: bool = False,
     ) -> None:
         self.database_url = database_url
         self.host = host
@@ -86,14 +105,17 @@ class ParlorProcess:
         self.base_url = f"http://{host}:{self.port}"
         #: The web app for people, which `parlor serve` starts beside the service.
         self.web_url = f"http://{host}:{self.web_port}"
-        self.argv = [
-            sys.executable, "-m", "parlor", "serve",
+        #: What it prints once it serves, and as it stops (None: nothing).
+        self.ready_line = READY if command == "serve" else "listening on"
+        self.stopped_line = STOPPED if command == "serve" else None
+        flags = [
             "--host", host,
             "--port", str(self.port),
-            "--web-port", str(self.web_port),
+            *(["--web-port", str(self.web_port)] if command == "serve" else []),
             "--database", database_url,
             "--workers", str(workers),
         ]  # fmt: skip
+        self.argv = [sys.executable, "-m", "parlor", command, *([] if bare else flags)]
         # Flags only: no PARLOR_* variable of the caller may change what runs,
         # except those a test hands in on purpose (``env``).
         env = {k: v for k, v in os.environ.items() if not k.startswith("PARLOR_")} | (env or {})
@@ -175,14 +197,16 @@ class ParlorProcess:
             return list(self._lines)
 
     def wait_ready(self, timeout: float = 30.0) -> None:
+        ready = self.ready_line
+
         def ready_or_dead(lines: list[str]) -> bool:
-            return any(READY in line for line in lines) or self.process.poll() is not None
+            return any(ready in line for line in lines) or self.process.poll() is not None
 
         try:
-            self.wait_until(ready_or_dead, timeout, f"{READY!r}")
+            self.wait_until(ready_or_dead, timeout, f"{ready!r}")
         except AssertionError as error:
             raise AssertionError(f"{error}\n{self.describe()}") from None
-        if not any(READY in line for line in self.lines):
+        if not any(ready in line for line in self.lines):
             self.process.wait()
             self._finish_output()
             raise AssertionError(f"parlor serve exited before it was ready\n{self.describe()}")
@@ -265,8 +289,9 @@ class ParlorProcess:
         problems = []
         if code != 0:
             problems.append(f"exit status {code}, not 0")
-        if not any(STOPPED in line for line in self.lines):
-            problems.append(f"it never printed {STOPPED!r}")
+        stopped = self.stopped_line
+        if stopped is not None and not any(stopped in line for line in self.lines):
+            problems.append(f"it never printed {stopped!r}")
         if left:
             problems.append(f"processes left running after it exited: {left}")
         assert not problems, f"unclean stop ({'; '.join(problems)})\n{self.describe()}"

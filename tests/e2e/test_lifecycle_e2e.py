@@ -1,13 +1,17 @@
-"""Starting and stopping `parlor serve` the ways people do: Ctrl+C, SIGTERM, a busy port."""
+"""Starting and stopping parlor the ways people do: Ctrl+C, SIGTERM, a busy port, no flags."""
 
 from __future__ import annotations
 
 import signal
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
-from e2e_support import READY, ParlorProcess
+from e2e_support import READY, ParlorProcess, cannot_run
+
+from parlor.serve import PortInUse, ensure_port_free
+from parlor.settings import Settings
 
 pytestmark = pytest.mark.slow
 
@@ -69,3 +73,63 @@ def test_a_second_server_on_the_same_port_is_refused(
         for _ in range(20):
             assert client.get("/json/").status_code == 200
     first.wait_for_access_lines(requests_before + 20)
+
+
+def place_a_bet(base_url: str) -> None:
+    """The seed's flow in three requests: a session, a bet, a spin that settles it."""
+    with httpx.Client(base_url=base_url, timeout=15) as client:
+        opened = client.post("/session/", json={"name": "lifecycle"})
+        assert opened.status_code == 201, opened.text
+        session = opened.json()["session"]
+        bet = client.post(f"/bet/{session}/", json={"proposition": "red", "amount": 10})
+        assert bet.status_code == 201, bet.text
+        spin = client.post(f"/spin/{session}/")
+        assert spin.status_code == 201, spin.text
+        assert [s["confirmation"] for s in spin.json()["settled"]] == [1]
+
+
+def test_the_service_alone_says_where_it_listens_and_sigterm_stops_it(
+    running_parlor: Callable[..., ParlorProcess], sqlite_url: str
+) -> None:
+    """`parlor service`: the REST service without the web app or a supervisor."""
+    service = running_parlor(sqlite_url, command="service")
+    assert [line for line in service.lines if "listening on" in line] == [
+        f"parlor REST service listening on {service.base_url}/"
+    ]
+    place_a_bet(service.base_url)
+    logged = service.wait_for_access_lines(3)
+    assert [(m["method"], m["status"]) for m in logged] == [
+        ("POST", "201"),
+        ("POST", "201"),
+        ("POST", "201"),
+    ]
+    service.stop(signal.SIGTERM)  # exit 0, nothing left behind
+    assert not [line for line in service.lines if "Traceback" in line]
+
+
+def _taken(port: int) -> bool:
+    try:
+        ensure_port_free("127.0.0.1", port)
+    except PortInUse:
+        return True
+    return False
+
+
+def test_with_no_flags_at_all_it_serves_on_sqlite(tmp_path: Path) -> None:
+    """What `make run` starts: `parlor serve` alone, on its default ports and ./var/parlor.db."""
+    defaults = Settings()
+    busy = [port for port in (defaults.port, defaults.web_port) if _taken(port)]
+    if busy:
+        cannot_run("the default ports", f"ports {busy} are taken here (another parlor running?)")
+    server = ParlorProcess(
+        "", cwd=tmp_path, port=defaults.port, web_port=defaults.web_port, bare=True
+    )
+    try:
+        server.wait_ready()
+        assert server.argv[3:] == ["serve"]
+        assert_serves(server)
+        place_a_bet(server.base_url)
+        assert (tmp_path / "var" / "parlor.db").is_file()
+        server.stop(signal.SIGINT)
+    finally:
+        server.close()
