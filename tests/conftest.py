@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 import psycopg
 import pytest
+from e2e_support import cannot_run
 
 from parlor.house.ledger import check_ledger
 from parlor.house.roulette import RouletteHouse
@@ -25,7 +26,6 @@ from parlor.store.schema import migrate
 POSTGRES_URL = os.environ.get(
     "PARLOR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 def _postgres_problem() -> str | None:
@@ -42,9 +42,7 @@ def _postgres_problem() -> str | None:
 def postgres_admin_url() -> str:
     problem = _postgres_problem()
     if problem is not None:
-        if IN_CI:
-            pytest.fail(f"CI=true requires PostgreSQL: {problem}")
-        pytest.skip(problem)
+        cannot_run("PostgreSQL", problem)
     return POSTGRES_URL
 
 

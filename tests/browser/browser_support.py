@@ -14,7 +14,6 @@ from e2e_support import ParlorProcess
 ROOT = Path(__file__).resolve().parents[2]
 
 CHROMIUM = Path(os.environ.get("PARLOR_TEST_CHROMIUM", "/usr/bin/chromium"))
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 SCREENSHOTS = ROOT / "var" / "screenshots"
 #: Headless Chromium as root in a container: no sandbox, no GPU, no phoning home.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]

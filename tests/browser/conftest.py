@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, IN_CI, SCREENSHOTS, Parlor, start_parlor
+from browser_support import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, Parlor, start_parlor
+from e2e_support import cannot_run
 
 
 def _missing() -> str | None:
@@ -34,9 +35,7 @@ def _missing() -> str | None:
 def chromium() -> Iterator[Any]:
     problem = _missing()
     if problem is not None:
-        if IN_CI:
-            pytest.fail(f"CI=true requires the browser tests to run: {problem}")
-        pytest.skip(problem)
+        cannot_run("the browser tests to run", problem)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as driver:
