@@ -18,7 +18,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -36,10 +35,6 @@ WEB_TARGET = "parlor.web.app:app_from_env"
 # thread, and with one thread a single such client stopped the whole service
 # (tests/e2e: a trickled body must not block the others).
 BLOCKING_THREADS = 2 * (os.cpu_count() or 1) + 1
-
-
-#: How long a server waits to say where it listens before deciding it never will.
-ANNOUNCE_TIMEOUT = 60.0
 
 
 def say_line(text: str, stream: IO[str]) -> None:
@@ -130,22 +125,15 @@ def run_wsgi(
     )
     shown_host = f"[{host}]" if ":" in host else host
 
-    def announce_once_listening() -> None:
-        # Granian runs its startup hooks before the workers bind the port (on
-        # Linux each binds its own), so a line printed from the hook itself sent
-        # clients to a port that refused them for another quarter second.
-        deadline = time.monotonic() + ANNOUNCE_TIMEOUT
-        while not _accepts(host, port):
-            if time.monotonic() > deadline:
-                return  # the workers never came up; Granian says why
-            time.sleep(0.01)
+    # Granian runs startup hooks before its workers bind the port, so this line
+    # comes a moment (about 0.2 s) before the port answers; `parlor serve` waits
+    # for the port itself before it says it is ready. Waiting here would need a
+    # thread, and a thread alive when Granian forks its workers can leave a lock
+    # taken in them (a worker's HTTP calls hung when this was tried).
+    def announce() -> None:
         say_line(f"parlor {label} listening on http://{shown_host}:{port}/", out or sys.stderr)
 
-    server.on_startup(
-        lambda: threading.Thread(
-            target=announce_once_listening, name="parlor-announce", daemon=True
-        ).start()
-    )
+    server.on_startup(announce)
     server.serve()
 
 
@@ -222,7 +210,8 @@ def front_doors(settings: Settings) -> list[FrontDoor]:
     ]
 
 
-def _accepts(host: str, port: int) -> bool:
+def port_answers(host: str, port: int) -> bool:
+    """Whether something accepts TCP connections at ``host:port`` right now."""
     try:
         with socket.create_connection((host, port), timeout=0.5):
             return True
@@ -287,7 +276,7 @@ class Supervisor:
                 door, child = self.doors[index], self._children[index]
                 if child.poll() is not None:
                     return index
-                if _accepts(door.host, door.port):
+                if port_answers(door.host, door.port):
                     pending.discard(index)
             if time.monotonic() > deadline:
                 self._say(

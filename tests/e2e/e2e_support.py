@@ -27,6 +27,8 @@ from typing import IO, Any, NoReturn
 
 import pytest
 
+from parlor.serve import port_answers
+
 #: Under CI=true every test must run: a missing component fails instead of skipping.
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 READY = "parlor is ready"
@@ -210,6 +212,13 @@ class ParlorProcess:
             self.process.wait()
             self._finish_output()
             raise AssertionError(f"parlor serve exited before it was ready\n{self.describe()}")
+        # `parlor service` alone says where it listens from a Granian startup hook,
+        # which runs before the workers bind: the port answers a moment later.
+        deadline = time.monotonic() + timeout
+        while not port_answers(self.host, self.port):
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise AssertionError(f"port {self.port} never answered\n{self.describe()}")
+            time.sleep(0.01)
 
     def wait_for_access_lines(self, count: int, timeout: float = 10.0) -> list[re.Match[str]]:
         """Wait for at least ``count`` access-log lines (each is written as its request ends)."""
