@@ -250,7 +250,9 @@ def test_lost_answers_never_bet_or_spin_twice(parlor: ParlorProcess, audit: Audi
         Fault("POST", "/spins", DROP, after=4),  # never spun: the history says so, spin again
     ]
     with flaky_client(parlor, faults) as (proxy, client):
-        bot = start(client, Strategy.MARTINGALE, max_spins=8)
+        # Eight losses in a row stake 10+20+…+320+500+500 = 1,630 at most: with
+        # 2,000 the bot always lasts its 8 spins, whatever the wheel draws.
+        bot = start(client, Strategy.MARTINGALE, budget=2000, max_spins=8)
         rounds, summary = play_out(bot)
         assert summary.stop is Stop.MAX_SPINS, summary.detail
         assert [r.spin for r in rounds] == list(range(1, 9))
