@@ -12,8 +12,7 @@ import threading
 import pytest
 
 from parlor.serve import (
-    BLOCKING_THREADS,
-    FrontDoor,
+    DoorProcess,
     PortInUse,
     Supervisor,
     ensure_port_free,
@@ -43,7 +42,7 @@ def listener(port: int) -> list[str]:
 
 def test_ready_then_a_signal_stops_everything_cleanly() -> None:
     ports = [free_port(), free_port()]
-    doors = [FrontDoor(f"door {p}", listener(p), "127.0.0.1", p) for p in ports]
+    doors = [DoorProcess(f"door {p}", listener(p), "127.0.0.1", p) for p in ports]
     out = io.StringIO()
     supervisor = Supervisor(doors, out=out)
 
@@ -63,8 +62,8 @@ def test_ready_then_a_signal_stops_everything_cleanly() -> None:
 def test_a_door_that_dies_takes_the_rest_down_and_says_why() -> None:
     good = free_port()
     doors = [
-        FrontDoor("good door", listener(good), "127.0.0.1", good),
-        FrontDoor("bad door", [sys.executable, "-c", "raise SystemExit(3)"], "127.0.0.1", 1),
+        DoorProcess("good door", listener(good), "127.0.0.1", good),
+        DoorProcess("bad door", [sys.executable, "-c", "raise SystemExit(3)"], "127.0.0.1", 1),
     ]
     out = io.StringIO()
     supervisor = Supervisor(doors, out=out)
@@ -77,7 +76,7 @@ def test_a_door_that_dies_takes_the_rest_down_and_says_why() -> None:
 def test_a_door_that_never_listens_times_out() -> None:
     never = [sys.executable, "-c", "import time; time.sleep(60)"]
     out = io.StringIO()
-    supervisor = Supervisor([FrontDoor("slow door", never, "127.0.0.1", free_port())], out=out)
+    supervisor = Supervisor([DoorProcess("slow door", never, "127.0.0.1", free_port())], out=out)
     assert supervisor.run(ready_timeout=0.5) == 1
     assert "did not start within 0.5 s" in out.getvalue()
 
@@ -119,7 +118,7 @@ def test_on_ready_runs_once_everything_listens() -> None:
         called.append(out.getvalue())
         os.kill(os.getpid(), signal.SIGTERM)
 
-    supervisor = Supervisor([FrontDoor("door", listener(port), "127.0.0.1", port)], out=out)
+    supervisor = Supervisor([DoorProcess("door", listener(port), "127.0.0.1", port)], out=out)
     assert supervisor.run(ready_timeout=30, on_ready=ready) == 0
     assert len(called) == 1
     assert "parlor is ready" in called[0]
@@ -129,7 +128,7 @@ def test_a_taken_web_port_names_its_own_flag() -> None:
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
         out = io.StringIO()
-        door = FrontDoor("web app", listener(port), "127.0.0.1", port, "--web-port")
+        door = DoorProcess("web app", listener(port), "127.0.0.1", port, "--web-port")
         assert Supervisor([door], out=out).run() == 1
         assert "choose another port with --web-port" in out.getvalue()
 
@@ -138,7 +137,7 @@ def test_a_taken_port_is_refused_before_anything_starts() -> None:
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
         out = io.StringIO()
-        supervisor = Supervisor([FrontDoor("door", listener(port), "127.0.0.1", port)], out=out)
+        supervisor = Supervisor([DoorProcess("door", listener(port), "127.0.0.1", port)], out=out)
         assert supervisor.run() == 1
         assert f"cannot listen on 127.0.0.1:{port}" in out.getvalue()
         assert "--port" in out.getvalue()
@@ -146,8 +145,3 @@ def test_a_taken_port_is_refused_before_anything_starts() -> None:
         with pytest.raises(PortInUse):
             ensure_port_free("127.0.0.1", port)
     ensure_port_free("127.0.0.1", port)  # free again once closed
-
-
-def test_the_service_keeps_several_request_threads() -> None:
-    # One thread was faster on SQLite, but one slow uploader then stalled everything.
-    assert BLOCKING_THREADS > 1

@@ -91,12 +91,28 @@ Workers = Annotated[
     ),
 ]
 
+ForwardedAllowIps = Annotated[
+    str | None,
+    typer.Option(
+        "--forwarded-allow-ips",
+        help="Reverse proxies to believe about the scheme and client address"
+        " (X-Forwarded-Proto/-For, Forwarded): addresses or networks, comma-separated,"
+        " or * for any; behind a TLS proxy this makes cookies Secure"
+        " [env PARLOR_FORWARDED_ALLOW_IPS; default: none]",
+        show_default=False,
+    ),
+]
+
 
 def _settings(**overrides: Any) -> Settings:
+    from parlor.run.proxy import TrustedProxies
+
     try:
-        return Settings.from_env(**overrides)
+        settings = Settings.from_env(**overrides)
+        TrustedProxies.parse(settings.forwarded_allow_ips)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
+    return settings
 
 
 @app.command()
@@ -106,25 +122,42 @@ def serve(
     web_port: WebPort = None,
     database: Database = None,
     workers: Workers = None,
+    forwarded_allow_ips: ForwardedAllowIps = None,
 ) -> None:
     """Start every front door and print where each listens; Ctrl+C stops them all."""
     from parlor.serve import Supervisor, front_doors
 
     settings = _settings(
-        host=host, port=port, web_port=web_port, database_url=database, workers=workers
+        host=host,
+        port=port,
+        web_port=web_port,
+        database_url=database,
+        workers=workers,
+        forwarded_allow_ips=forwarded_allow_ips,
     )
     raise typer.Exit(Supervisor(front_doors(settings)).run())
 
 
 @app.command()
 def service(
-    host: Host = None, port: Port = None, database: Database = None, workers: Workers = None
+    host: Host = None,
+    port: Port = None,
+    database: Database = None,
+    workers: Workers = None,
+    forwarded_allow_ips: ForwardedAllowIps = None,
 ) -> None:
     """Start the REST/JSON service alone (the seed's Roulette Server)."""
     from parlor.serve import PortInUse, run_service
 
+    settings = _settings(
+        host=host,
+        port=port,
+        database_url=database,
+        workers=workers,
+        forwarded_allow_ips=forwarded_allow_ips,
+    )
     try:
-        run_service(_settings(host=host, port=port, database_url=database, workers=workers))
+        run_service(settings)
     except PortInUse as error:
         typer.echo(f"parlor: {error}", err=True)
         raise typer.Exit(1) from None
@@ -137,6 +170,7 @@ def web(
     service_url: ServiceUrl = None,
     port: Port = None,
     workers: Workers = None,
+    forwarded_allow_ips: ForwardedAllowIps = None,
 ) -> None:
     """Start the web app for people alone (the seed's Roulette web application).
 
@@ -147,7 +181,12 @@ def web(
     from parlor.serve import PortInUse, run_web
 
     settings = _settings(
-        host=host, web_port=web_port, service_url=service_url, port=port, workers=workers
+        host=host,
+        web_port=web_port,
+        service_url=service_url,
+        port=port,
+        workers=workers,
+        forwarded_allow_ips=forwarded_allow_ips,
     )
     try:
         run_web(settings)

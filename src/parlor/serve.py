@@ -1,12 +1,14 @@
 """Running the front doors: one Granian server per WSGI app, and a supervisor for all.
 
 ``parlor service`` and ``parlor web`` each run one front door in this process
-(Granian spawns its workers). ``parlor serve`` is a small supervisor: it starts
-each front door as a child process (``python -m parlor service …``, ``… web
-…``), waits until each accepts
-connections, prints where everything listens, and on SIGINT or SIGTERM stops
-the children and exits 0. A child that dies takes the others down with it,
-and the supervisor says which one and why it probably did.
+(Granian spawns its workers, each running ``parlor.run.frontdoor`` before the
+WSGI app). ``parlor serve`` is a small supervisor: it starts each front door
+as a child process (``python -m parlor service …``, ``… web …``), waits until
+each accepts connections, prints where everything listens, and on SIGINT or
+SIGTERM stops the children and exits 0. A child that dies takes the others
+down with it, and the supervisor says which one and why it probably did; a
+supervisor that dies, even by ``kill -9``, takes its children with it
+(``parlor.run.lifeline``).
 """
 
 from __future__ import annotations
@@ -22,19 +24,17 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import FrameType
-from typing import IO
+from typing import IO, Any
 
 from parlor.settings import Settings
 
-SERVICE_TARGET = "parlor.service.app:app_from_env"
-WEB_TARGET = "parlor.web.app:app_from_env"
-# Granian's own guidance for WSGI: more threads than 2 × cores + 1 only queue on the GIL.
-# Fewer would be faster on SQLite (1 thread: 4,360 bets/s; 5: 3,334, each SQLite
-# call handing the GIL over), but Granian's WSGI hands a request body to the app
-# as it arrives, with no body timeout: a client trickling its body holds a
-# thread, and with one thread a single such client stopped the whole service
-# (tests/e2e: a trickled body must not block the others).
-BLOCKING_THREADS = 2 * (os.cpu_count() or 1) + 1
+SERVICE_TARGET = "parlor.run.targets:service"
+WEB_TARGET = "parlor.run.targets:web"
+#: Set in the front doors' environment by ``parlor serve``: whose death ends them.
+SUPERVISOR_PID = "PARLOR_SUPERVISOR_PID"
+#: Requests a worker holds at once: stalled uploads and long polls cost a
+#: coroutine each, so this is far above the request threads.
+BACKPRESSURE = 10_000
 
 
 def say_line(text: str, stream: IO[str]) -> None:
@@ -54,6 +54,18 @@ def settings_environment(settings: Settings) -> dict[str, str]:
         "PARLOR_DATABASE_URL": settings.database_url,
         "PARLOR_SQLITE_BUSY_TIMEOUT": str(settings.sqlite_busy_timeout),
         "PARLOR_SQLITE_SYNCHRONOUS": settings.sqlite_synchronous,
+        **front_door_environment(settings),
+    }
+
+
+def front_door_environment(settings: Settings) -> dict[str, str]:
+    """The PARLOR_* variables every front door's workers read."""
+    return {
+        "PARLOR_WORKERS": str(settings.workers),
+        "PARLOR_REQUEST_THREADS": str(settings.request_threads),
+        "PARLOR_BODY_TIMEOUT": str(settings.body_timeout),
+        "PARLOR_MAX_BODY_BYTES": str(settings.max_body_bytes),
+        "PARLOR_FORWARDED_ALLOW_IPS": settings.forwarded_allow_ips,
     }
 
 
@@ -66,6 +78,7 @@ def web_environment(settings: Settings) -> dict[str, str]:
         "PARLOR_WEB_IDLE_TIMEOUT": str(settings.web_idle_timeout),
         "PARLOR_WEB_MAX_AGE": str(settings.web_max_age),
         "PARLOR_WEB_SERVICE_TIMEOUT": str(settings.web_service_timeout),
+        **front_door_environment(settings),
     }
 
 
@@ -102,26 +115,89 @@ def run_wsgi(
     port: int,
     workers: int,
     label: str,
+    threads: int,
+    out: IO[str] | None = None,
+) -> None:
+    """Serve a WSGI app factory on Granian's own WSGI interface, without a front door.
+
+    Not how parlor serves (its bodies would reach the app unread, with no
+    deadline): the benchmarks' anchor, plain Granian with parlor's counts.
+    """
+    from granian.constants import Interfaces
+
+    _serve_granian(
+        target,
+        Interfaces.WSGI,
+        host=host,
+        port=port,
+        workers=workers,
+        label=label,
+        out=out,
+        blocking_threads=threads,
+    )
+
+
+def run_front_door(
+    target: str,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    label: str,
+    body_timeout: float,
     out: IO[str] | None = None,
     flag: str = "--port",
 ) -> None:
-    """Serve a WSGI app factory with Granian until SIGINT or SIGTERM."""
+    """Serve an RSGI front-door factory (``parlor.run.targets``) until SIGINT or SIGTERM."""
     from granian.constants import Interfaces
-    from granian.log import LogLevels
-    from granian.server import Server
+    from granian.http import HTTP1Settings
 
     ensure_port_free(host, port, flag)
+    supervisor = os.environ.get(SUPERVISOR_PID)
+    if supervisor and supervisor.isdigit():
+        from parlor.run.lifeline import die_with_parent
+
+        die_with_parent(int(supervisor))
+    _serve_granian(
+        target,
+        Interfaces.RSGI,
+        host=host,
+        port=port,
+        workers=workers,
+        label=label,
+        out=out,
+        blocking_threads=1,  # the front door's loop; its request threads are its own
+        backpressure=BACKPRESSURE,
+        # Headers get the same deadline as bodies (Granian's default is 30 s).
+        http1_settings=HTTP1Settings(header_read_timeout=int(body_timeout * 1000)),
+    )
+
+
+def _serve_granian(
+    target: str,
+    interface: Any,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    label: str,
+    out: IO[str] | None,
+    **options: Any,
+) -> None:
+    from granian.log import LogLevels
+    from granian.server import Server
 
     server = Server(
         target,
         address=host,
         port=port,
-        interface=Interfaces.WSGI,
+        interface=interface,
         workers=workers,
-        # WSGI runs on a thread pool (Granian's default: 512 threads).
-        blocking_threads=BLOCKING_THREADS,
         factory=True,
         log_level=LogLevels.warning,
+        # A worker that will not stop (a request stuck in the store) is killed.
+        workers_kill_timeout=5,
+        **options,
     )
     shown_host = f"[{host}]" if ":" in host else host
 
@@ -139,30 +215,32 @@ def run_wsgi(
 
 def run_service(settings: Settings) -> None:
     os.environ.update(settings_environment(settings))
-    run_wsgi(
+    run_front_door(
         SERVICE_TARGET,
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
         label="REST service",
+        body_timeout=settings.body_timeout,
     )
 
 
 def run_web(settings: Settings) -> None:
     """The web app for people, talking to the service at ``settings.service_base_url``."""
     os.environ.update(web_environment(settings))
-    run_wsgi(
+    run_front_door(
         WEB_TARGET,
         host=settings.host,
         port=settings.web_port,
         workers=settings.workers,
         label="web app",
+        body_timeout=settings.body_timeout,
         flag="--web-port",
     )
 
 
 @dataclass(frozen=True, slots=True)
-class FrontDoor:
+class DoorProcess:
     label: str
     argv: Sequence[str]
     host: str
@@ -171,11 +249,12 @@ class FrontDoor:
     flag: str = "--port"
 
 
-def front_doors(settings: Settings) -> list[FrontDoor]:
+def front_doors(settings: Settings) -> list[DoorProcess]:
     python = [sys.executable, "-m", "parlor"]
     common = ["--host", settings.host, "--database", settings.database_url]
+    proxies = ["--forwarded-allow-ips", settings.forwarded_allow_ips]
     return [
-        FrontDoor(
+        DoorProcess(
             "REST service",
             [
                 *python,
@@ -185,11 +264,12 @@ def front_doors(settings: Settings) -> list[FrontDoor]:
                 str(settings.port),
                 "--workers",
                 str(settings.workers),
+                *proxies,
             ],
             settings.host,
             settings.port,
         ),
-        FrontDoor(
+        DoorProcess(
             "web app",
             [
                 *python,
@@ -202,6 +282,7 @@ def front_doors(settings: Settings) -> list[FrontDoor]:
                 settings.service_base_url,
                 "--workers",
                 str(settings.workers),
+                *proxies,
             ],
             settings.host,
             settings.web_port,
@@ -222,7 +303,7 @@ def port_answers(host: str, port: int) -> bool:
 class Supervisor:
     """Start front doors as children; stop them all on a signal or when one dies."""
 
-    def __init__(self, doors: Sequence[FrontDoor], *, out: IO[str] | None = None) -> None:
+    def __init__(self, doors: Sequence[DoorProcess], *, out: IO[str] | None = None) -> None:
         self.doors = list(doors)
         self._out = out or sys.stderr
         self._stopping = False
@@ -253,8 +334,10 @@ class Supervisor:
             # terminal's Ctrl+C then reaches only this supervisor, which stops
             # each server in order, and a server that will not stop is killed
             # with all its workers, leaving nothing behind.
+            # Each child ends itself when this process dies (parlor.run.lifeline).
+            environment = {**os.environ, SUPERVISOR_PID: str(os.getpid())}
             self._children = [
-                subprocess.Popen(door.argv, process_group=0)  # noqa: S603
+                subprocess.Popen(door.argv, process_group=0, env=environment)  # noqa: S603
                 for door in self.doors
             ]
             failed = self._wait_until_ready(ready_timeout)

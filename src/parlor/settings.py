@@ -52,6 +52,17 @@ class Settings:
     web_max_age: float = 43200.0
     #: How long the web app waits for the service, per attempt, before it says so.
     web_service_timeout: float = 3.0
+    #: Threads per worker that run the apps. The front door reads every body
+    #: before a thread is involved, so a thread is only ever busy with work:
+    #: Granian's guidance for WSGI, 2 × cores + 1.
+    request_threads: int = 2 * (os.cpu_count() or 1) + 1
+    #: Seconds a request body may take to arrive in full (then 408)...
+    body_timeout: float = 10.0
+    #: ...and the largest body the front door reads at all (then 413).
+    max_body_bytes: int = 1024 * 1024
+    #: Proxies whose X-Forwarded-Proto/-For and Forwarded headers are believed:
+    #: comma-separated addresses or networks, "*" for any; empty: nobody.
+    forwarded_allow_ips: str = ""
     limits: HouseLimits = field(default_factory=HouseLimits)
 
     @classmethod

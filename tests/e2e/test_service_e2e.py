@@ -488,10 +488,11 @@ def test_a_huge_body_gets_413_and_an_announced_close(
 def test_a_client_trickling_its_body_does_not_stop_the_others(
     running_parlor: Callable[..., ParlorProcess], sqlite_url: str
 ) -> None:
-    """Granian hands the body to the app as it arrives: a slow sender holds one thread.
+    """A slow sender costs the front door a coroutine, not a request thread.
 
-    With a single request thread (faster on SQLite) one such client stalled
-    every other request; the service keeps several (serve.BLOCKING_THREADS).
+    Granian's WSGI interface handed the body to the app as it arrived, and a
+    trickling client held a thread: five of them stopped the service. Many
+    more are in tests/e2e/test_front_door_e2e.py.
     """
     server = running_parlor(sqlite_url)
     with socket.create_connection((server.host, server.port), timeout=15) as slow:

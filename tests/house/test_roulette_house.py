@@ -462,3 +462,30 @@ def test_european_first_four(house: RouletteHouse) -> None:
     receipt = house.place_bet(state.id, "First Four", [3, 2, 1, 0], 10)
     assert receipt.bet.bet.numbers == (0, 1, 2, 3)
     assert EUROPEAN.pocket_count == 37
+
+
+def test_every_change_raises_the_version_and_is_reported_after_it_commits(
+    house: RouletteHouse, db: Database
+) -> None:
+    heard: list[tuple[str, int, int]] = []
+
+    def on_change(session_id: str, version: int) -> None:
+        # Reported after the commit: a reader already sees the new version.
+        heard.append((session_id, version, house.session(session_id).version))
+
+    house.on_change = on_change
+    state = house.open_session("alice")
+    assert state.version == 1
+    sid = state.id
+    house.place_bet(sid, "red", None, 10, idempotency_key="k")
+    house.place_bet(sid, "red", None, 10, idempotency_key="k")  # a replay changes nothing
+    house.place_bet(sid, "black", None, 10)
+    house.withdraw_bet(sid, 2)
+    house.spin(sid)
+    with pytest.raises(errors.InvalidBet):  # a refusal changes nothing
+        house.place_bet(sid, "red", None, 500_000)
+    ended = house.end_session(sid)
+    assert ended.version == 6
+    assert heard == [(sid, v, v) for v in (2, 3, 4, 5, 6)]
+    assert house.session_versions([sid, "nobody"]) == {sid: 6}
+    assert house.session_versions([]) == {}

@@ -130,11 +130,14 @@ def test_upgrade_in_place_keeps_every_row(db_url: str) -> None:
             marks = dict(tx.all("SELECT id, settled_through FROM sessions"))
         # Below the oldest open bet; with none open, every bet is behind the mark.
         assert marks == {"mixed": 2, "done": 1}
+        # Versions as if kept from the start: 1, plus each bet, withdrawal, spin and end.
+        house = RouletteHouse(db)
+        assert house.session_versions(["mixed", "done", "missing"]) == {"mixed": 6, "done": 3}
         assert check_ledger(db).ok
 
-        house = RouletteHouse(db)
         assert [b.confirmation for b in house.bets("mixed", status="open")] == [3]
         spin = house.spin("mixed")
+        assert house.session("mixed").version == 7
         assert [b.confirmation for b in spin.settled] == [3]
         assert house.bets("mixed", status="open") == []
         receipt = house.place_bet("done", "black", None, 10, idempotency_key="after-upgrade")

@@ -461,7 +461,7 @@ def test_a_game_ended_between_page_and_spin(
     monkeypatch.setattr(
         sdk,
         "spin",
-        lambda *a: (_ for _ in ()).throw(Conflict(409, "x", "ended", code="session_ended")),
+        lambda *a, **k: (_ for _ in ()).throw(Conflict(409, "x", "ended", code="session_ended")),
     )
     assert "This game has ended" in text(playing.submit("/spin", {"spin": "1"}))
 

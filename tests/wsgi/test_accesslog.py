@@ -9,8 +9,11 @@ from collections.abc import Iterable
 from wsgiref.util import setup_testing_defaults
 from wsgiref.validate import validator
 
-from parlor.wsgi.accesslog import AccessLog, BackgroundWriter
+import pytest
+
+from parlor.wsgi.accesslog import RECEIVED_AT, AccessLog, BackgroundWriter, log_line
 from parlor.wsgi.types import StartResponse, WSGIEnvironment
+from parlor.wsgi.waiting import PARKED
 
 
 def hello(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -52,7 +55,7 @@ def test_a_newline_in_the_path_cannot_forge_a_second_line() -> None:
     app = AccessLog(hello, write=stream.write)
     call(app, PATH_INFO="/a\nGET /forged 200 0.1ms")
     assert stream.getvalue().count("\n") == 1
-    assert "\\n" in stream.getvalue()
+    assert "%0A" in stream.getvalue()
 
 
 def test_background_writer_writes_every_line_in_order() -> None:
@@ -104,3 +107,32 @@ def test_a_backlog_goes_out_in_small_writes_of_whole_lines() -> None:
     for text in stream.writes:
         assert text.endswith("\n")
         assert len(text.encode()) <= select.PIPE_BUF
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "expected"),
+    [
+        # A decoded space would shift the fields: "GET /foo 200 1.0ms 404 0.2ms".
+        (b"/foo 200 1.0ms", "", "GET /foo%20200%201.0ms 404 0.2ms\n"),
+        (b"/a\nGET /b 200 1.0ms", "", "GET /a%0AGET%20/b%20200%201.0ms 404 0.2ms\n"),
+        (b"/caf\xc3\xa9", "q=%20x&y=1", "GET /caf%C3%A9?q=%20x&y=1 404 0.2ms\n"),
+        (b"/100%", "a b", "GET /100%25?a%20b 404 0.2ms\n"),
+        (b"/ok/path-_.~:@!$&'()*+,;=", "", "GET /ok/path-_.~:@!$&'()*+,;= 404 0.2ms\n"),
+    ],
+)
+def test_log_lines_cannot_be_forged(path: bytes, query: str, expected: str) -> None:
+    assert log_line("GET", path, query, "404", 0.2) == expected
+
+
+def test_an_odd_method_is_encoded_too() -> None:
+    assert log_line("G T", b"/", "", "400", 0.0).startswith("G%20T / ")
+
+
+def test_a_parked_request_is_not_logged_and_the_answer_counts_from_arrival() -> None:
+    lines: list[str] = []
+    ticks = iter([10.0, 10.2, 10.5])
+    app = AccessLog(hello, write=lines.append, clock=lambda: next(ticks))
+    call(app, PATH_INFO="/wait", **{PARKED: True})  # type: ignore[arg-type]
+    assert lines == []
+    call(app, PATH_INFO="/wait", **{RECEIVED_AT: 9.0})  # type: ignore[arg-type]
+    assert lines == ["GET /wait 201 1500.0ms\n"]

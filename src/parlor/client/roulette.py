@@ -204,6 +204,8 @@ class Session:
     server_seed: str | None
     opened_at: datetime
     ended_at: datetime | None
+    #: Grows with every change: what ``session(id, wait=…, since=version)`` waits past.
+    version: int
 
     @property
     def ended(self) -> bool:
@@ -230,6 +232,7 @@ class Session:
             server_seed=doc.text_or_none("server_seed"),
             opened_at=doc.moment("opened_at"),
             ended_at=doc.moment_or_none("ended_at"),
+            version=doc.whole("version"),
         )
 
 
@@ -589,10 +592,28 @@ class RouletteClient:
         body = {key: value for key, value in fields.items() if value is not None}
         return self._call("POST", f"{API}/sessions", Session.from_json, repeatable=False, json=body)
 
-    def session(self, session_id: str) -> Session:
-        """The session's current state."""
+    def session(
+        self, session_id: str, *, wait: float | None = None, since: int | None = None
+    ) -> Session:
+        """The session's current state; with ``wait``, once it has changed past ``since``.
+
+        A long poll: the service answers as soon as the session's version passes
+        ``since`` (default: the version it has now), or after ``wait`` seconds
+        (at most 30) with the session unchanged. The attempt's timeout grows by
+        ``wait``.
+        """
+        params: dict[str, str | int] = {}
+        if wait is not None:
+            params["wait"] = f"{wait:g}"
+            if since is not None:
+                params["since"] = since
         return self._call(
-            "GET", f"{API}/sessions/{_segment(session_id)}", Session.from_json, repeatable=True
+            "GET",
+            f"{API}/sessions/{_segment(session_id)}",
+            Session.from_json,
+            repeatable=True,
+            params=params or None,
+            extra_time=wait or 0.0,
         )
 
     def end_session(self, session_id: str) -> Session:
@@ -737,19 +758,24 @@ class RouletteClient:
         json: dict[str, Any] | None = None,
         params: Mapping[str, str | int] | None = None,
         headers: Mapping[str, str] | None = None,
+        extra_time: float = 0.0,
     ) -> T:
         """Send the request, retrying as far as ``repeatable`` allows; parse the answer.
 
         ``repeatable`` is True when sending the request twice has the effect
         of sending it once (a GET, a bet with an idempotency key).
+        ``extra_time`` lengthens each attempt's read timeout (a long poll).
         """
+        timeout: Any = httpx.USE_CLIENT_DEFAULT
+        if extra_time:
+            timeout = httpx.Timeout(self.timeout, read=self.timeout + extra_time)
         url = f"{self.base_url}{path}"
         attempt = 0
         while True:
             attempt += 1
             try:
                 response = self._http.request(
-                    method, path, json=json, params=params, headers=headers
+                    method, path, json=json, params=params, headers=headers, timeout=timeout
                 )
             except httpx.TransportError as error:
                 delay = self._after_transport_error(error, method, url, attempt, repeatable)

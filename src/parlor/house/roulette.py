@@ -55,7 +55,7 @@ T = TypeVar("T")
 _SESSION_COLUMNS = (
     "id, name, wheel, la_partage, table_min, table_max, bankroll, balance, open_stake,"
     " bet_count, spin_count, server_seed, server_seed_hash, client_seed, status,"
-    " opened_at, ended_at"
+    " opened_at, ended_at, version"
 )
 _BET_COLUMNS = "id, confirmation, kind, numbers, amount, status, spin, payout, outcome, placed_at"
 
@@ -81,6 +81,9 @@ class SessionState:
     ended_at: str | None
     #: None while the session is open: the seed is revealed only when it ends.
     server_seed: str | None
+    #: 1 when opened, one more with every bet, withdrawal, spin and the end: a
+    #: reader that saw this number has seen every change up to it.
+    version: int = 1
 
     @property
     def ended(self) -> bool:
@@ -138,7 +141,8 @@ def _new_session_id() -> str:
 
 def _session_from_row(row: Sequence[object]) -> SessionState:
     (sid, name, wheel, la_partage, tmin, tmax, bankroll, balance, open_stake,
-     bet_count, spin_count, seed, seed_hash, client_seed, status, opened, ended) = row  # fmt: skip
+     bet_count, spin_count, seed, seed_hash, client_seed, status, opened, ended,
+     version) = row  # fmt: skip
     return SessionState(
         id=str(sid),
         name=str(name),
@@ -157,6 +161,7 @@ def _session_from_row(row: Sequence[object]) -> SessionState:
         opened_at=str(opened),
         ended_at=None if ended is None else str(ended),
         server_seed=str(seed) if status == "ended" else None,
+        version=int(version),  # type: ignore[call-overload]
     )
 
 
@@ -215,8 +220,11 @@ class RouletteHouse:
         clock: Callable[[], datetime] = _utc_now,
         new_server_seed: Callable[[], str] = fairness.new_server_seed,
         new_session_id: Callable[[], str] = _new_session_id,
+        on_change: Callable[[str, int], object] | None = None,
     ) -> None:
+        """``on_change(session_id, version)`` hears of every change, once it has committed."""
         self.db = db
+        self.on_change = on_change
         self.limits = limits or HouseLimits()
         self._clock = clock
         self._new_server_seed = new_server_seed
@@ -238,6 +246,32 @@ class RouletteHouse:
             return self.db.write(work)
         except StoreBusy as error:
             raise HouseBusy(str(error)) from error
+
+    def _change(self, session_id: str, work: Callable[[Transaction], tuple[T, int | None]]) -> T:
+        """``_write`` for work that changes a session: it returns (result, new version).
+
+        ``on_change`` hears of the new version after the commit, never before:
+        a waiter it wakes must find the change when it reads. None: nothing
+        changed (a replayed bet).
+        """
+        result, version = self._write(work)
+        if version is not None and self.on_change is not None:
+            self.on_change(session_id, version)
+        return result
+
+    def session_versions(self, session_ids: Sequence[str]) -> dict[str, int]:
+        """The current version of each of ``session_ids`` that exists (no row locks)."""
+        versions: dict[str, int] = {}
+        ids = list(dict.fromkeys(session_ids))
+        with self._reading() as tx:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = ", ".join("?" * len(chunk))
+                for sid, version in tx.all(
+                    f"SELECT id, version FROM sessions WHERE id IN ({marks})", chunk
+                ):
+                    versions[str(sid)] = int(version)
+        return versions
 
     def _now(self) -> str:
         return self._clock().isoformat(timespec="microseconds")
@@ -331,8 +365,8 @@ class RouletteHouse:
         def work(tx: Transaction) -> SessionState:
             tx.execute(
                 "INSERT INTO sessions (id, name, wheel, la_partage, table_min, table_max,"
-                " bankroll, balance, server_seed, server_seed_hash, client_seed, opened_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " bankroll, balance, server_seed, server_seed_hash, client_seed, opened_at,"
+                " version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
                 (session_id, clean_name, wheel_kind.value, int(la_partage), low, high, chips,
                  chips, server_seed, fairness.hash_server_seed(server_seed), seed_for_client,
                  now),
@@ -351,8 +385,10 @@ class RouletteHouse:
     def end_session(self, session_id: str) -> SessionState:
         """End the session: refund its open bets and reveal its server seed."""
 
-        def work(tx: Transaction) -> SessionState:
-            status, settled_through = self._lock_session(tx, session_id, "status, settled_through")
+        def work(tx: Transaction) -> tuple[SessionState, int | None]:
+            status, settled_through, version = self._lock_session(
+                tx, session_id, "status, settled_through, version"
+            )
             if status == "ended":
                 raise SessionEnded(session_id)
             now = self._now()
@@ -369,17 +405,18 @@ class RouletteHouse:
                 self._move(tx, session_id, int(amount), "refund", now, bet_id=int(bet_id))
             tx.execute(
                 "UPDATE sessions SET status = 'ended', ended_at = ?,"
-                " balance = balance + open_stake, open_stake = 0, settled_through = bet_count"
-                " WHERE id = ?",
-                (now, session_id),
+                " balance = balance + open_stake, open_stake = 0, settled_through = bet_count,"
+                " version = ? WHERE id = ?",
+                (now, int(version) + 1, session_id),  # type: ignore[call-overload]
             )
             ended = tx.one(f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id = ?", (session_id,))
             assert ended is not None
-            return _session_from_row(ended)
+            state = _session_from_row(ended)
+            return state, state.version
 
-        # -- bets -------------------------------------------------------------------
+        return self._change(session_id, work)
 
-        return self._write(work)
+    # -- bets -------------------------------------------------------------------
 
     def place_bet(
         self,
@@ -397,12 +434,12 @@ class RouletteHouse:
         except RuleViolation as error:
             raise InvalidBet(error.field, error.message) from None
 
-        def work(tx: Transaction) -> BetReceipt:
-            wheel, table_min, table_max, balance, open_stake, bet_count, status = (
+        def work(tx: Transaction) -> tuple[BetReceipt, int | None]:
+            wheel, table_min, table_max, balance, open_stake, bet_count, status, version = (
                 self._lock_session(
                     tx,
                     session_id,
-                    "wheel, table_min, table_max, balance, open_stake, bet_count, status",
+                    "wheel, table_min, table_max, balance, open_stake, bet_count, status, version",
                 )
             )
             try:
@@ -413,7 +450,7 @@ class RouletteHouse:
             if idempotency_key is not None:
                 replay = self._replay(tx, session_id, idempotency_key, fingerprint, str(wheel))
                 if replay is not None:
-                    return replay
+                    return replay, None
             if status == "ended":
                 raise SessionEnded(session_id)
             self._check_stake(stake, int(table_min), int(table_max), int(open_stake))  # type: ignore[call-overload]
@@ -422,10 +459,11 @@ class RouletteHouse:
             now = self._now()
             confirmation = int(bet_count) + 1  # type: ignore[call-overload]
             new_balance = int(balance) - stake  # type: ignore[call-overload]
+            new_version = int(version) + 1  # type: ignore[call-overload]
             tx.execute(
-                "UPDATE sessions SET balance = ?, open_stake = open_stake + ?, bet_count = ?"
-                " WHERE id = ?",
-                (new_balance, stake, confirmation, session_id),
+                "UPDATE sessions SET balance = ?, open_stake = open_stake + ?, bet_count = ?,"
+                " version = ? WHERE id = ?",
+                (new_balance, stake, confirmation, new_version, session_id),
             )
             bet_id = tx.insert(
                 "INSERT INTO bets (session_id, confirmation, kind, numbers, amount, status,"
@@ -440,9 +478,9 @@ class RouletteHouse:
                     (session_id, idempotency_key, fingerprint, confirmation, new_balance, now),
                 )
             placed = PlacedBet(confirmation, bet, stake, "open", None, None, None, now)
-            return BetReceipt(placed, new_balance)
+            return BetReceipt(placed, new_balance), new_version
 
-        return self._write(work)
+        return self._change(session_id, work)
 
     @staticmethod
     def _check_stake(stake: int, table_min: int, table_max: int, open_stake: int) -> None:
@@ -478,7 +516,7 @@ class RouletteHouse:
     def withdraw_bet(self, session_id: str, confirmation: object) -> BetReceipt:
         """Take an open bet back off the table and refund its stake."""
 
-        def work(tx: Transaction) -> BetReceipt:
+        def work(tx: Transaction) -> tuple[BetReceipt, int | None]:
             wheel, status = self._lock_session(tx, session_id, "wheel, status")
             if status == "ended":
                 raise SessionEnded(session_id)
@@ -493,8 +531,8 @@ class RouletteHouse:
             )
             assert row is not None
             balance = tx.one(
-                "UPDATE sessions SET balance = balance + ?, open_stake = open_stake - ?"
-                " WHERE id = ? RETURNING balance",
+                "UPDATE sessions SET balance = balance + ?, open_stake = open_stake - ?,"
+                " version = version + 1 WHERE id = ? RETURNING balance, version",
                 (placed.amount, placed.amount, session_id),
             )
             assert balance is not None
@@ -503,9 +541,9 @@ class RouletteHouse:
             placed.confirmation, placed.bet, placed.amount, "withdrawn", None, None, None,
             placed.placed_at,
             )  # fmt: skip
-            return BetReceipt(withdrawn, int(balance[0]))
+            return BetReceipt(withdrawn, int(balance[0])), int(balance[1])
 
-        return self._write(work)
+        return self._change(session_id, work)
 
     def bet(self, session_id: str, confirmation: object) -> PlacedBet:
         with self._reading() as tx:
@@ -562,15 +600,14 @@ class RouletteHouse:
         """
         expected_number = None if expected is None else _whole("spin", expected, 1, MAX_ID)
 
-        def work(tx: Transaction) -> SpinResult:
-            (wheel_name, la_partage, balance, spin_count, seed, client_seed, status, mark) = (
-                self._lock_session(
-                    tx,
-                    session_id,
-                    "wheel, la_partage, balance, spin_count, server_seed, client_seed, status,"
-                    " settled_through",
-                )
-            )
+        def work(tx: Transaction) -> tuple[SpinResult, int | None]:
+            (wheel_name, la_partage, balance, spin_count, seed, client_seed, status, mark,
+             version) = self._lock_session(
+                tx,
+                session_id,
+                "wheel, la_partage, balance, spin_count, server_seed, client_seed, status,"
+                " settled_through, version",
+            )  # fmt: skip
             if status == "ended":
                 raise SessionEnded(session_id)
             wheel = wheel_for(str(wheel_name))
@@ -622,18 +659,20 @@ class RouletteHouse:
                 ledger,
             )
             new_balance = int(balance) + paid  # type: ignore[call-overload]
+            new_version = int(version) + 1  # type: ignore[call-overload]
             tx.execute(
                 "UPDATE sessions SET balance = ?, open_stake = 0, spin_count = ?,"
-                " settled_through = bet_count WHERE id = ?",
-                (new_balance, number, session_id),
+                " settled_through = bet_count, version = ? WHERE id = ?",
+                (new_balance, number, new_version, session_id),
             )
             tx.execute(
                 "INSERT INTO spins (session_id, n, pocket, spun_at) VALUES (?, ?, ?, ?)",
                 (session_id, number, pocket, now),
             )
-            return SpinResult(session_id, number, describe(pocket), tuple(settled), new_balance)
+            result = SpinResult(session_id, number, describe(pocket), tuple(settled), new_balance)
+            return result, new_version
 
-        return self._write(work)
+        return self._change(session_id, work)
 
     def spins(self, session_id: str, *, last: int | None = None) -> list[SpinRecord]:
         """The session's spins, oldest first; only the newest ``last`` when given."""

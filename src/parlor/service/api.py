@@ -7,6 +7,8 @@ operation, write its value as JSON. Errors are raised, never rendered here:
 
 from __future__ import annotations
 
+import math
+from collections.abc import Hashable
 from typing import Any
 
 import falcon
@@ -21,6 +23,7 @@ from parlor.service.represent import (
     spin_record_json,
     verification_json,
 )
+from parlor.wsgi.waiting import MAX_WAIT, ask_to_wait
 
 PREFIX = "/api/v1"
 BET_STATUSES = ("open", "settled", "withdrawn", "refunded")
@@ -51,12 +54,32 @@ class OpenSession:
         resp.media = session_json(state)
 
 
+def session_topic(session_id: str) -> Hashable:
+    """What a long poll on a session waits on (``parlor.run.changes``)."""
+    return ("session", session_id)
+
+
 class Session:
+    """GET: the session; with ``wait``, once its version has passed ``since``."""
+
     def __init__(self, house: RouletteHouse) -> None:
         self._house = house
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, session_id: str) -> None:
-        resp.media = session_json(self._house.session(session_id))
+        wait = req.get_param_as_float("wait", min_value=0, max_value=MAX_WAIT)
+        if wait is not None and not math.isfinite(wait):
+            raise falcon.HTTPInvalidParam(f"wait at most {MAX_WAIT:g} seconds", "wait")
+        since = req.get_param_as_int("since", min_value=0, max_value=MAX_ID)
+        state = self._house.session(session_id)
+        seen = state.version if since is None else since
+        if (
+            wait
+            and state.version <= seen
+            and ask_to_wait(req.env, session_topic(session_id), seen, wait)
+        ):
+            resp.status = falcon.HTTP_204  # discarded: the front door asks again
+            return
+        resp.media = session_json(state)
 
 
 class SessionEnd:

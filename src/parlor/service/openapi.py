@@ -25,6 +25,7 @@ from parlor.service.api import PREFIX as API
 from parlor.service.bodies import MAX_BODY, MAX_IDEMPOTENCY_KEY
 from parlor.service.problems import PROBLEM_JSON
 from parlor.settings import HouseLimits
+from parlor.wsgi.waiting import MAX_WAIT
 
 JSON = "application/json"
 HTML = "text/html"
@@ -227,6 +228,12 @@ def _schemas() -> Json:
             "server_seed": _nullable(_string(description="Revealed when the session ends.")),
             "opened_at": timestamp,
             "ended_at": _nullable(timestamp),
+            "version": _integer(
+                1,
+                INT64_MAX,
+                description="1 when opened, one more with every bet, withdrawal, spin and the"
+                " end: pass it as `since` to wait for the next change.",
+            ),
         },
         description="A player's session at one table.",
     )
@@ -499,6 +506,23 @@ def _parameters() -> Json:
             "description": "The most bets to return.",
             "schema": _integer(1, PAGE_MAX, default=100),
         },
+        "Wait": {
+            "name": "wait",
+            "in": "query",
+            "required": False,
+            "description": "Long poll: answer as soon as the session's version passes `since`,"
+            f" or after this many seconds (at most {MAX_WAIT:g}) with the unchanged session."
+            " The wait holds no server thread.",
+            "schema": {"type": "number", "minimum": 0, "maximum": MAX_WAIT},
+        },
+        "Since": {
+            "name": "since",
+            "in": "query",
+            "required": False,
+            "description": "With `wait`: the version you have seen (default: the current one,"
+            " so the answer comes with the next change).",
+            "schema": _integer(0, INT64_MAX),
+        },
         "Last": {
             "name": "last",
             "in": "query",
@@ -650,9 +674,19 @@ def _api_paths() -> Json:
                 "getSession",
                 "sessions",
                 "Read a session",
-                "The session's balance, limits, counts and seeds.",
-                _responses({"200": _response("The session.", _schema("Session"))}, NOT_FOUND, BUSY),
-                parameters=session_id,
+                "The session's balance, limits, counts and seeds; with `wait`, once it"
+                " has changed past `since` (a long poll).",
+                _responses(
+                    {"200": _response("The session.", _schema("Session"))},
+                    BAD_REQUEST,
+                    NOT_FOUND,
+                    BUSY,
+                ),
+                parameters=[
+                    *session_id,
+                    _ref("parameters", "Wait"),
+                    _ref("parameters", "Since"),
+                ],
             ),
         },
         f"{API}/sessions/{{session_id}}/end": {

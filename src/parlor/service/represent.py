@@ -31,6 +31,7 @@ def session_json(state: SessionState) -> dict[str, Any]:
         "server_seed": state.server_seed,
         "opened_at": state.opened_at,
         "ended_at": state.ended_at,
+        "version": state.version,
     }
 
 

@@ -125,6 +125,19 @@ MIGRATIONS: tuple[Migration, ...] = (
             "DROP INDEX bets_open",
         ),
     ),
+    Migration(
+        4,
+        "a version on each session that grows with every change (long polls wait on it)",
+        (
+            "ALTER TABLE sessions ADD COLUMN version BIGINT NOT NULL DEFAULT 1",
+            # What the version would be had it been kept from the start: 1 when
+            # opened, and one more per bet, withdrawal, spin and the end.
+            """UPDATE sessions SET version = 1 + bet_count + spin_count
+                + (SELECT COUNT(*) FROM bets b
+                   WHERE b.session_id = sessions.id AND b.status = 'withdrawn')
+                + CASE WHEN status = 'ended' THEN 1 ELSE 0 END""",
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

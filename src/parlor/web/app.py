@@ -43,6 +43,7 @@ from parlor.web.render import Renderer, Static
 from parlor.web.table import TableReader
 from parlor.web.visits import Visits
 from parlor.wsgi.accesslog import AccessLog
+from parlor.wsgi.head import HeadRouter
 from parlor.wsgi.types import WSGIApp
 
 
@@ -60,7 +61,7 @@ def create_falcon_app(
     errors = ErrorPages(render)
     # Middleware runs in this order before a resource, and in reverse after it.
     pipeline: list[Any] = [SecurityHeaders(), Visits(codec), CsrfGuard()]
-    app = falcon.App(media_type=falcon.MEDIA_HTML, middleware=pipeline)
+    app = falcon.App(media_type=falcon.MEDIA_HTML, middleware=pipeline, router=HeadRouter())
     app.req_options.strip_url_path_trailing_slash = True
     app.resp_options.secure_cookies_by_default = False  # Visits decides, per request
     app.set_error_serializer(errors.serialize)

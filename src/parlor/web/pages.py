@@ -288,19 +288,29 @@ class Spin(Page):
         session_id = visits.require_session(req)
         expected = read_form(req).get("spin", "").strip()
         session = _session_or_back(self.client, req, session_id)
-        if expected and expected != str(session.spin_count + 1):
-            # The form came from a page older than the last spin: a double click, or
-            # another tab. Spinning again would not be what was asked for.
-            visits.notice(req, "That spin already happened; here is the table now.")
-            raise _redirect("/table#result")
+        number = session.spin_count + 1
+        if expected and expected != str(number):
+            raise self._stale(req)
         try:
-            outcome = self.client.spin(session_id)
-        except Conflict:
+            # The house draws spin ``number`` only if it is still the next one: of
+            # two clicks that both passed the check above, one spins, the other is
+            # told the spin happened (a check here alone let both spin).
+            outcome = self.client.spin(session_id, number=number)
+        except Conflict as refused:
+            if refused.code == "spin_out_of_turn":
+                raise self._stale(req) from None
             visits.notice(req, "This game has ended. Start a new one to play on.", tone="error")
         else:
             result = outcome.result
             visits.notice(req, f"Spin {outcome.spin}: {result.label} {result.color}.")
         raise _redirect("/table#result")
+
+    @staticmethod
+    def _stale(req: falcon.Request) -> falcon.HTTPSeeOther:
+        # The form came from a page older than the last spin: a double click, or
+        # another tab. Spinning again would not be what was asked for.
+        visits.notice(req, "That spin already happened; here is the table now.")
+        return _redirect("/table#result")
 
 
 class EndSession(Page):

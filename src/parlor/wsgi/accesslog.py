@@ -16,8 +16,15 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
+from urllib.parse import quote
 
 from parlor.wsgi.types import StartResponse, WSGIApp, WSGIEnvironment
+from parlor.wsgi.waiting import PARKED
+
+#: When the server received the request (``time.perf_counter()``), if it says:
+#: parlor's front door does, so a line counts the time spent reading the body
+#: and waiting in a long poll too.
+RECEIVED_AT = "parlor.received_at"
 
 #: A pipe write no larger than this is never interleaved with another's (POSIX PIPE_BUF).
 _ATOMIC_WRITE = select.PIPE_BUF if hasattr(select, "PIPE_BUF") else 512
@@ -107,16 +114,44 @@ class AccessLog:
         return _Logged(body, lambda: self._log(environ, status[0], started))
 
     def _log(self, environ: WSGIEnvironment, status: str, started: float) -> None:
-        elapsed_ms = (self._clock() - started) * 1000
-        target = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
-        if query := environ.get("QUERY_STRING"):
-            target += "?" + query
-        # A decoded path may hold "%0A" as a newline: escape so one request stays one line.
-        if not target.isprintable():
-            target = target.encode("unicode_escape").decode("ascii")
-        method = environ.get("REQUEST_METHOD", "-")
-        line = f"{method} {target} {status} {elapsed_ms:.1f}ms\n"
-        self._write(line)
+        if environ.get(PARKED):
+            return  # not the answer: the server runs the request again later
+        elapsed_ms = (self._clock() - environ.get(RECEIVED_AT, started)) * 1000
+        path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+        self._write(
+            log_line(
+                environ.get("REQUEST_METHOD", "-"),
+                path.encode("latin-1", "replace"),
+                environ.get("QUERY_STRING", ""),
+                status,
+                elapsed_ms,
+            )
+        )
+
+
+#: What a logged path keeps as it is: RFC 3986 pchar and "/", less "%", so that a
+#: space or a "%" the client encoded is written encoded again (never a literal
+#: space that would shift the line's fields).
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
+#: A query string is logged as it arrived (still encoded); only what would
+#: break the line is encoded.
+_QUERY_SAFE = _PATH_SAFE + "%?"
+
+
+def log_line(method: str, path: bytes, query: str, status: str, elapsed_ms: float) -> str:
+    """One access-log line: ``METHOD /path?query STATUS 1.2ms``, newline included.
+
+    ``path`` is the decoded request path as bytes (PEP 3333's PATH_INFO is
+    those bytes as latin-1). Every field but the method is re-encoded so that
+    no request can forge a line or a field: spaces, newlines and other
+    controls come out as %XX.
+    """
+    target = quote(path, safe=_PATH_SAFE)
+    if query:
+        target += "?" + quote(query, safe=_QUERY_SAFE, encoding="latin-1")
+    if not method.isascii() or not method.isalpha():
+        method = quote(method, safe="")
+    return f"{method} {target} {status} {elapsed_ms:.1f}ms\n"
 
 
 class _Logged:

@@ -1,0 +1,156 @@
+"""Reading a request body whole, in the event loop, before any thread is involved.
+
+Granian's WSGI interface hands the body to the app as it arrives, with no
+deadline, so a client that sends headers and then nothing held a request
+thread for as long as it liked: five of them stopped a server. Here the body
+is read on the event loop, where a waiting client costs a coroutine and no
+thread, under two limits:
+
+- a size: a Content-Length above ``max_bytes`` is refused, and so is a
+  chunked body once it grows past it (413). A client that sends its whole
+  body before it reads (most do) would lose that answer to a TCP reset if the
+  connection closed with its bytes unread, so a body up to ``drain_bytes`` is
+  read to its end and dropped first; past that, the answer comes at once;
+- a deadline for the whole body (408), however slowly it trickles.
+
+A body that does not arrive whole is never acted on: shorter than its
+Content-Length, a broken or unfinished chunked encoding, or a connection that
+closed, is refused (400) and reaches no app.
+
+How Granian (2.8) reports a broken body, measured against it in
+tests/run/test_bodies_live.py: ``await proto()`` raises ``RSGIProtocolClosed``;
+iterating ``proto`` yields one empty chunk at the end of a whole body and a
+second one after a broken one (trailers look the same, so they are refused
+too). Bodies with a Content-Length use the first, which cannot be fooled;
+chunked bodies need the second, to stop reading at the size limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class BodySource(Protocol):
+    """The part of Granian's RSGI ``HTTPProtocol`` that reads a request body."""
+
+    def __call__(self) -> Awaitable[bytes]: ...
+
+    def __aiter__(self) -> AsyncIterator[bytes]: ...
+
+    def client_disconnect(self) -> Awaitable[None]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class BodyLimits:
+    #: The largest body read at all; apps may refuse smaller ones themselves.
+    max_bytes: int = 1024 * 1024
+    #: Seconds the whole body may take to arrive, from the end of the headers.
+    timeout: float = 10.0
+
+    @property
+    def drain_bytes(self) -> int:
+        """How much of a body that is too large is still read (and dropped) before the 413."""
+        return 8 * self.max_bytes
+
+
+class BodyRefused(Exception):
+    """The body will not be handed to any app; answer ``status`` and close."""
+
+    def __init__(self, status: int, title: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.title = title
+        self.detail = detail
+
+
+def _too_large(limits: BodyLimits) -> BodyRefused:
+    return BodyRefused(
+        413,
+        "Content Too Large",
+        f"the request body is larger than {limits.max_bytes:,} bytes",
+    )
+
+
+def _incomplete(detail: str) -> BodyRefused:
+    return BodyRefused(400, "Bad Request", detail)
+
+
+async def read_body(source: BodySource, content_length: str | None, limits: BodyLimits) -> bytes:
+    """The whole body, or ``BodyRefused``.
+
+    ``content_length`` is the request's Content-Length header (Granian has
+    already refused a malformed or repeated one), or None for a chunked body.
+    """
+    if content_length is not None:
+        length = int(content_length)
+        if length > limits.drain_bytes:
+            raise _too_large(limits)
+        if length == 0:
+            return b""
+    # Granian closes the connection when the client half-closes its side, and
+    # then no answer can reach the client: a request it has sent whole but can
+    # no longer hear the answer to is better not acted on at all.
+    gone = asyncio.ensure_future(source.client_disconnect())
+    try:
+        try:
+            async with asyncio.timeout(limits.timeout):
+                if content_length is not None and int(content_length) > limits.max_bytes:
+                    await _drain(source, limits.drain_bytes)
+                    raise _too_large(limits)
+                if content_length is not None:
+                    body = await _whole(source)
+                else:
+                    body = await _chunked(source, limits)
+        except TimeoutError:
+            raise BodyRefused(
+                408,
+                "Request Timeout",
+                f"the request body did not arrive within {limits.timeout:g} s",
+            ) from None
+        if gone.done():
+            raise _incomplete("the connection closed before the request could be answered")
+        return body
+    finally:
+        gone.cancel()
+
+
+async def _whole(source: BodySource) -> bytes:
+    try:
+        return await source()
+    except RuntimeError:  # RSGIProtocolClosed, RSGIProtocolError
+        raise _incomplete(
+            "the request body ended before its Content-Length, or the connection closed"
+        ) from None
+
+
+async def _chunked(source: BodySource, limits: BodyLimits) -> bytes:
+    parts: list[bytes] = []
+    size = 0
+    ends = 0
+    async for chunk in source:
+        if not chunk:
+            ends += 1
+            continue
+        if ends:
+            break
+        size += len(chunk)
+        if size > limits.max_bytes:
+            await _drain(source, limits.drain_bytes - size)
+            raise _too_large(limits)
+        parts.append(chunk)
+    if ends != 1:
+        raise _incomplete(
+            "the chunked request body is malformed or incomplete (trailers are not accepted)"
+        )
+    return b"".join(parts)
+
+
+async def _drain(source: BodySource, budget: int) -> None:
+    """Read and drop what is left of a body, up to ``budget`` bytes."""
+    async for chunk in source:
+        budget -= len(chunk)
+        if not chunk or budget <= 0:
+            return

@@ -1,0 +1,232 @@
+"""The front door in-process: a stand-in for Granian's scope and protocol objects.
+
+Live servers face raw sockets in tests/e2e/test_front_door_e2e.py; here each
+path through ``FrontDoor.__rsgi__`` is driven directly: a plain request, a
+refused body, a long poll woken, timed out or abandoned, and an app that fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Iterable, Iterator
+from typing import Any
+
+import pytest
+from loop_support import run_async
+
+from parlor.run.bodies import BodyLimits
+from parlor.run.changes import Changes
+from parlor.run.frontdoor import FrontDoor, Response, call_app
+from parlor.run.proxy import TrustedProxies
+from parlor.run.threads import RequestThreads
+from parlor.wsgi.types import StartResponse, WSGIEnvironment
+from parlor.wsgi.waiting import ask_to_wait
+
+
+class Headers:
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        self.pairs = pairs
+
+    def items(self) -> list[tuple[str, str]]:
+        return list(self.pairs)
+
+    def __contains__(self, name: str) -> bool:
+        return any(key == name for key, _ in self.pairs)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return next((value for key, value in self.pairs if key == name), default)
+
+
+class Scope:
+    proto = "http"
+    http_version = "1.1"
+    server = "127.0.0.1:36000"
+    client = "127.0.0.1:5555"
+    scheme = "http"
+
+    def __init__(
+        self, method: str = "GET", path: str = "/", query: str = "", headers: Any = ()
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.query_string = query
+        self.headers = Headers(list(headers))
+
+
+class Proto:
+    def __init__(self, body: bytes = b"", *, leaves: float | None = None) -> None:
+        self.body = body
+        self.leaves = leaves
+        self.sent: list[tuple[int, list[tuple[str, str]], bytes]] = []
+
+    async def _collect(self) -> bytes:
+        return self.body
+
+    def __call__(self) -> asyncio.Future[bytes]:
+        return asyncio.ensure_future(self._collect())
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:  # type: ignore[override]
+        yield self.body
+        yield b""
+
+    async def _gone(self) -> None:
+        await asyncio.sleep(3600 if self.leaves is None else self.leaves)
+
+    def client_disconnect(self) -> asyncio.Future[None]:
+        return asyncio.ensure_future(self._gone())
+
+    def response_bytes(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+        self.sent.append((status, headers, body))
+
+
+def echo(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+    """Answers what it saw, or, asked with ?wait, waits on topic "t" once."""
+    if "wait" in environ["QUERY_STRING"] and ask_to_wait(environ, "t", 1, 0.5):
+        start_response("204 No Content", [])
+        return []
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    seen = {
+        "method": environ["REQUEST_METHOD"],
+        "path": environ["PATH_INFO"],
+        "body": environ["wsgi.input"].read(length).decode(),
+        "scheme": environ["wsgi.url_scheme"],
+        "remote": environ["REMOTE_ADDR"],
+    }
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [json.dumps(seen).encode()]
+
+
+def serve(
+    door: FrontDoor, scope: Scope, proto: Proto, during: Any = None
+) -> tuple[int, dict[str, str], bytes]:
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        door.threads.start(loop)
+        if door.changes is not None:
+            door.changes.start(loop, door.threads)
+        try:
+            task = asyncio.ensure_future(door(scope, proto))  # type: ignore[arg-type]
+            if during is not None:
+                await asyncio.sleep(0.1)
+                await during(door)
+            await task
+        finally:
+            door.threads.stop()
+
+    run_async(main())
+    if not proto.sent:
+        return 0, {}, b""
+    ((status, headers, body),) = proto.sent
+    return status, dict(headers), body
+
+
+def make_door(**options: Any) -> tuple[FrontDoor, list[str]]:
+    lines: list[str] = []
+    door = FrontDoor(
+        echo,
+        threads=RequestThreads(2),
+        log=lines.append,
+        limits=BodyLimits(max_bytes=16, timeout=1),
+        **options,
+    )
+    return door, lines
+
+
+def test_a_request_reaches_the_app_whole() -> None:
+    door, _ = make_door()
+    headers = [("content-length", "5"), ("content-type", "text/plain")]
+    status, _, body = serve(door, Scope("POST", "/café", headers=headers), Proto(b"hello"))
+    assert status == 200
+    seen = json.loads(body)
+    assert seen["body"] == "hello"
+    assert seen["path"] == "/café".encode().decode("latin-1")
+    assert (seen["scheme"], seen["remote"]) == ("http", "127.0.0.1")
+
+
+def test_a_refused_body_never_reaches_the_app_and_is_logged() -> None:
+    door, lines = make_door()
+    status, headers, body = serve(
+        door, Scope("POST", "/big", headers=[("content-length", "9999")]), Proto()
+    )
+    assert status == 413
+    assert headers == {"content-type": "application/problem+json", "connection": "close"}
+    assert json.loads(body)["status"] == 413
+    assert len(lines) == 1
+    assert lines[0].startswith("POST /big 413 ")
+
+
+def test_a_trusted_proxy_sets_scheme_and_address() -> None:
+    door, _ = make_door(proxies=TrustedProxies.parse("127.0.0.1"))
+    forwarded = [("x-forwarded-proto", "https"), ("x-forwarded-for", "203.0.113.9")]
+    _, _, body = serve(door, Scope(headers=forwarded), Proto())
+    seen = json.loads(body)
+    assert (seen["scheme"], seen["remote"]) == ("https", "203.0.113.9")
+
+
+def test_a_parked_request_runs_again_once_its_topic_moves() -> None:
+    door, _ = make_door(changes=Changes())
+
+    async def bet(door: FrontDoor) -> None:
+        assert door.changes is not None
+        assert door.changes.waiting == 1
+        await door.threads.run(lambda: door.changes.publish("t", 2))  # type: ignore[union-attr]
+
+    status, _, body = serve(door, Scope(query="wait=1"), Proto(), during=bet)
+    assert status == 200
+    assert json.loads(body)["method"] == "GET"
+
+
+def test_a_parked_request_times_out_into_an_answer() -> None:
+    door, _ = make_door(changes=Changes())
+    status, _, _ = serve(door, Scope(query="wait=1"), Proto())
+    assert status == 200
+
+
+def test_a_client_that_leaves_while_parked_is_dropped() -> None:
+    door, _ = make_door(changes=Changes())
+    assert serve(door, Scope(query="wait=1"), Proto(leaves=0.05)) == (0, {}, b"")
+    assert door.changes is not None
+    assert door.changes.waiting == 0
+
+
+def test_without_changes_the_app_is_never_asked_to_wait() -> None:
+    door, _ = make_door()
+    assert serve(door, Scope(query="wait=1"), Proto())[0] == 200
+
+
+def test_an_app_that_raises_is_a_bare_500(capsys: pytest.CaptureFixture[str]) -> None:
+    def broken(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        raise RuntimeError("boom")
+
+    door = FrontDoor(broken, threads=RequestThreads(1))
+    status, _, body = serve(door, Scope(), Proto())
+    assert status == 500
+    assert b"boom" not in body
+    assert "RuntimeError: boom" in capsys.readouterr().err
+
+
+def test_call_app_follows_pep_3333() -> None:
+    closed: list[bool] = []
+
+    class Body:
+        def __iter__(self) -> Iterator[bytes]:
+            yield b"b"
+            yield b"c"
+
+        def close(self) -> None:
+            closed.append(True)
+
+    def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        write = start_response("201 Created", [("X", "1")])
+        write(b"a")
+        return Body()
+
+    assert call_app(app, {}) == Response(201, [("X", "1")], b"abc")
+    assert closed == [True]
+
+    def silent(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        return []
+
+    with pytest.raises(RuntimeError, match="start_response"):
+        call_app(silent, {})
