@@ -17,8 +17,14 @@ def create() -> falcon.App:
 
 
 def front_door() -> object:
-    """The same app behind parlor's front door, configured as `parlor service` is."""
-    from parlor.run.targets import front_door as door
+    """The same app behind parlor's front door and in its app process, as the service runs."""
+    from parlor.run.targets import _in_app_process
     from parlor.settings import Settings
 
-    return door(create(), Settings.from_env())
+    return _in_app_process("hello_app:app_setup", Settings.from_env())
+
+
+def app_setup(publish: object) -> object:
+    from parlor.run.request import AppSetup
+
+    return AppSetup(create())

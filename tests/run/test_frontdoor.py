@@ -16,10 +16,10 @@ import pytest
 from loop_support import run_async
 
 from parlor.run.bodies import BodyLimits
-from parlor.run.changes import Changes
-from parlor.run.frontdoor import FrontDoor, Response, call_app
+from parlor.run.frontdoor import FrontDoor
 from parlor.run.proxy import TrustedProxies
-from parlor.run.threads import RequestThreads
+from parlor.run.request import AppSetup, Publish, call_app
+from parlor.run.threads import RequestThreads, ThreadedApp
 from parlor.wsgi.types import StartResponse, WSGIEnvironment
 from parlor.wsgi.waiting import ask_to_wait
 
@@ -101,10 +101,7 @@ def serve(
     door: FrontDoor, scope: Scope, proto: Proto, during: Any = None
 ) -> tuple[int, dict[str, str], bytes]:
     async def main() -> None:
-        loop = asyncio.get_running_loop()
-        door.threads.start(loop)
-        if door.changes is not None:
-            door.changes.start(loop, door.threads)
+        door.runner.start(asyncio.get_running_loop())
         try:
             task = asyncio.ensure_future(door(scope, proto))  # type: ignore[arg-type]
             if during is not None:
@@ -112,7 +109,7 @@ def serve(
                 await during(door)
             await task
         finally:
-            door.threads.stop()
+            door.runner.stop()
 
     run_async(main())
     if not proto.sent:
@@ -121,11 +118,22 @@ def serve(
     return status, dict(headers), body
 
 
-def make_door(**options: Any) -> tuple[FrontDoor, list[str]]:
+#: The long polls' topic "t" is at this version, as far as the app's store knows.
+VERSIONS: dict[str, int] = {}
+
+
+def echo_setup(publish: Publish) -> AppSetup:
+    def current(topics: Any) -> dict[Any, int]:
+        return {topic: VERSIONS[topic] for topic in topics if topic in VERSIONS}
+
+    return AppSetup(echo, current)
+
+
+def make_door(app: Any = None, **options: Any) -> tuple[FrontDoor, list[str]]:
     lines: list[str] = []
+    factory = echo_setup if app is None else (lambda publish: AppSetup(app))
     door = FrontDoor(
-        echo,
-        threads=RequestThreads(2),
+        ThreadedApp(factory, RequestThreads(2)),
         log=lines.append,
         limits=BodyLimits(max_bytes=16, timeout=1),
         **options,
@@ -165,33 +173,44 @@ def test_a_trusted_proxy_sets_scheme_and_address() -> None:
 
 
 def test_a_parked_request_runs_again_once_its_topic_moves() -> None:
-    door, _ = make_door(changes=Changes())
+    door, _ = make_door()
 
-    async def bet(door: FrontDoor) -> None:
-        assert door.changes is not None
+    async def change(door: FrontDoor) -> None:
         assert door.changes.waiting == 1
-        await door.threads.run(lambda: door.changes.publish("t", 2))  # type: ignore[union-attr]
+        door.changes.advance("t", 2)  # as a reply reporting a change would
 
-    status, _, body = serve(door, Scope(query="wait=1"), Proto(), during=bet)
+    status, _, body = serve(door, Scope(query="wait=1"), Proto(), during=change)
     assert status == 200
     assert json.loads(body)["method"] == "GET"
 
 
+def test_a_parked_request_wakes_on_a_change_made_elsewhere() -> None:
+    door, _ = make_door(poll_interval=0.01)
+
+    async def elsewhere(door: FrontDoor) -> None:
+        VERSIONS["t"] = 2  # another process committed; only the poll can tell
+
+    try:
+        status, _, _ = serve(door, Scope(query="wait=1"), Proto(), during=elsewhere)
+    finally:
+        VERSIONS.clear()
+    assert status == 200
+
+
 def test_a_parked_request_times_out_into_an_answer() -> None:
-    door, _ = make_door(changes=Changes())
+    door, _ = make_door()
     status, _, _ = serve(door, Scope(query="wait=1"), Proto())
     assert status == 200
 
 
 def test_a_client_that_leaves_while_parked_is_dropped() -> None:
-    door, _ = make_door(changes=Changes())
+    door, _ = make_door()
     assert serve(door, Scope(query="wait=1"), Proto(leaves=0.05)) == (0, {}, b"")
-    assert door.changes is not None
     assert door.changes.waiting == 0
 
 
-def test_without_changes_the_app_is_never_asked_to_wait() -> None:
-    door, _ = make_door()
+def test_an_app_that_cannot_read_versions_is_never_asked_to_wait() -> None:
+    door, _ = make_door(app=echo)
     assert serve(door, Scope(query="wait=1"), Proto())[0] == 200
 
 
@@ -199,7 +218,7 @@ def test_an_app_that_raises_is_a_bare_500(capsys: pytest.CaptureFixture[str]) ->
     def broken(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         raise RuntimeError("boom")
 
-    door = FrontDoor(broken, threads=RequestThreads(1))
+    door, _ = make_door(app=broken)
     status, _, body = serve(door, Scope(), Proto())
     assert status == 500
     assert b"boom" not in body
@@ -222,7 +241,7 @@ def test_call_app_follows_pep_3333() -> None:
         write(b"a")
         return Body()
 
-    assert call_app(app, {}) == Response(201, [("X", "1")], b"abc")
+    assert call_app(app, {}) == (201, [("X", "1")], b"abc")
     assert closed == [True]
 
     def silent(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:

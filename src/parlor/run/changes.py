@@ -2,74 +2,52 @@
 
 Anything that changes has a *topic* (``("session", id)``) and a *version*, an
 integer that grows with every change. A request that wants to hear of the
-next change asks the front door to park it (``environ["parlor.wait_for"]``,
-see ``frontdoor``); the front door awaits ``Changes.wait`` on its event loop,
+next change asks to be parked (``environ["parlor.wait_for"]``, see
+``frontdoor``); the front door awaits ``Changes.wait`` on its event loop,
 holding no thread, and runs the request again once the topic's version passes
 the one the client has seen, or when its time is up.
 
-Two ways a change is heard of:
+Two ways a change is heard of, both on the loop's thread:
 
-- ``publish(topic, version)``, called by whoever made the change in this
-  process, after it committed. It costs a dict lookup when nobody waits on the
-  topic, and one wake-up of the loop when somebody does.
-- Changes made by other processes (``--workers N``, other hosts on
-  PostgreSQL) reach no ``publish`` here, so while anyone waits the loop asks
-  ``current(topics)`` (the database) every ``poll_interval`` seconds, on a
-  request thread. It also covers the moment between an app reading a version
-  and its request being parked.
+- ``advance(topic, version)``: every reply from the app carries the changes
+  the app made while it answered (the house reports each after its commit),
+  and the front door advances them before it sends the reply.
+- Changes made by other workers, processes or hosts reach no reply here, so
+  while anyone waits, the loop asks ``current(topics)`` (the database, through
+  the app) every ``poll_interval`` seconds. That also covers the moment
+  between the app reading a version and its request being parked.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import Callable, Hashable, Mapping, Sequence
-from functools import partial
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
-from parlor.run.threads import report_unexpected
+from parlor.run.request import Topic, report_unexpected
 
-Topic = Hashable
 #: Given the topics someone waits on, their current versions (missing: unknown).
-CurrentVersions = Callable[[Sequence[Topic]], Mapping[Topic, int]]
-
-
-class BlockingRunner(Protocol):
-    def run(self, work: Callable[[], Mapping[Topic, int]]) -> asyncio.Future[Mapping[Topic, int]]:
-        """Run ``work`` off the loop; the future resolves with its result."""
-        ...
+AsyncVersions = Callable[[Sequence[Topic]], Awaitable[Mapping[Topic, int]]]
 
 
 class Changes:
-    """The versions that waiting requests wait on, in one process."""
+    """The versions that parked requests wait on, in one event loop."""
 
-    def __init__(self, current: CurrentVersions | None = None, *, poll_interval: float = 0.05):
+    def __init__(self, current: AsyncVersions | None = None, *, poll_interval: float = 0.05):
         self.current = current
         self.poll_interval = poll_interval
-        # topic -> [(version seen, future)], touched only on the loop's thread;
-        # ``publish`` only reads whether a topic is in it (atomic under the GIL).
         self._waiters: dict[Topic, list[tuple[int, asyncio.Future[None]]]] = {}
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._runner: BlockingRunner | None = None
         self._poller: asyncio.Task[None] | None = None
-
-    def start(self, loop: asyncio.AbstractEventLoop, runner: BlockingRunner) -> None:
-        self._loop = loop
-        self._runner = runner
 
     @property
     def waiting(self) -> int:
         """How many requests are parked now."""
         return sum(len(waiters) for waiters in self._waiters.values())
 
-    def publish(self, topic: Topic, version: int) -> None:
-        """``topic`` is now at ``version`` (any thread; after the change committed)."""
-        loop = self._loop
-        if loop is None or topic not in self._waiters:
-            return
-        # RuntimeError: the loop has closed, the worker is stopping.
-        with contextlib.suppress(RuntimeError):
-            loop.call_soon_threadsafe(self._advance, topic, version)
+    def advance(self, topic: Topic, version: int) -> None:
+        """``topic`` is now at ``version``: wake whoever waits for less."""
+        for since, future in self._waiters.get(topic, ()):
+            if version > since and not future.done():
+                future.set_result(None)
 
     async def wait(self, topic: Topic, since: int, timeout: float) -> bool:
         """Until ``topic`` passes version ``since`` (True) or ``timeout`` seconds pass (False)."""
@@ -78,7 +56,7 @@ class Changes:
         entry = (since, future)
         self._waiters.setdefault(topic, []).append(entry)
         if self.current is not None and (self._poller is None or self._poller.done()):
-            self._poller = loop.create_task(self._poll())
+            self._poller = loop.create_task(self._poll(self.current))
         try:
             async with asyncio.timeout(timeout):
                 await future
@@ -92,24 +70,16 @@ class Changes:
                 if not waiters:
                     del self._waiters[topic]
 
-    def _advance(self, topic: Topic, version: int) -> None:
-        for since, future in self._waiters.get(topic, ()):
-            if version > since and not future.done():
-                future.set_result(None)
-
-    async def _poll(self) -> None:
-        current, runner = self.current, self._runner
-        if current is None or runner is None:
-            return
+    async def _poll(self, current: AsyncVersions) -> None:
         while self._waiters:
             await asyncio.sleep(self.poll_interval)
             topics = list(self._waiters)
             if not topics:
                 break
             try:
-                versions = await runner.run(partial(current, topics))
+                versions = await current(topics)
             except Exception as error:  # a busy store: the next poll tries again
                 report_unexpected(error, "the long-poll watcher")
                 continue
             for topic, version in versions.items():
-                self._advance(topic, version)
+                self.advance(topic, version)

@@ -1,47 +1,68 @@
-"""The apps Granian imports in each worker: each WSGI app behind its front door.
+"""What Granian imports in each worker, and what each worker's app process builds.
 
-``parlor service`` and ``parlor web`` hand Granian these factories (by
-name, ``parlor.run.targets:service``); each builds its app from the
-``PARLOR_*`` variables the command set, in the worker process.
+``service`` and ``web`` are the RSGI factories ``parlor service`` and
+``parlor web`` hand Granian: a front door configured from ``PARLOR_*``, whose
+app process builds ``service_app`` or ``web_app``. Those take the ``publish``
+that long polls hear changes through, and return the app with how to read
+versions.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from parlor.run.appprocess import AppProcess
 from parlor.run.bodies import BodyLimits
-from parlor.run.changes import Changes
-from parlor.run.frontdoor import FrontDoor
+from parlor.run.frontdoor import AppRunner, FrontDoor
 from parlor.run.proxy import TrustedProxies
-from parlor.run.threads import RequestThreads
+from parlor.run.request import AppSetup, Publish, Topic
 from parlor.settings import Settings
 from parlor.wsgi.accesslog import BackgroundWriter
-from parlor.wsgi.types import WSGIApp
 
 
-def front_door(app: WSGIApp, settings: Settings, changes: Changes | None = None) -> FrontDoor:
-    """``app`` behind a front door configured by ``settings``."""
+def front_door(runner: AppRunner, settings: Settings) -> FrontDoor:
+    """``runner``'s app behind a front door configured by ``settings``."""
     return FrontDoor(
-        app,
-        threads=RequestThreads(settings.request_threads),
-        changes=changes,
+        runner,
         limits=BodyLimits(max_bytes=settings.max_body_bytes, timeout=settings.body_timeout),
         proxies=TrustedProxies.parse(settings.forwarded_allow_ips),
         log=BackgroundWriter().write,
-        multiprocess=settings.workers > 1,
     )
 
 
-def service() -> FrontDoor:
-    """The REST service; a bet on a session wakes whoever long-polls it."""
-    from parlor.service.app import create_app, house_from_settings, watch_sessions
+def _in_app_process(target: str, settings: Settings) -> FrontDoor:
+    runner = AppProcess(target, threads=settings.request_threads, multiprocess=settings.workers > 1)
+    return front_door(runner, settings)
 
-    settings = Settings.from_env()
-    changes = Changes()
-    house = house_from_settings(settings)
-    watch_sessions(house, changes)
-    return front_door(create_app(house), settings, changes)
+
+def service() -> FrontDoor:
+    """Granian's factory for the REST service."""
+    return _in_app_process("parlor.run.targets:service_app", Settings.from_env())
 
 
 def web() -> FrontDoor:
+    """Granian's factory for the web app for people."""
+    return _in_app_process("parlor.run.targets:web_app", Settings.from_env())
+
+
+def service_app(publish: Publish) -> AppSetup:
+    """The REST service; a change to a session wakes whoever long-polls it."""
+    from parlor.service.api import session_topic
+    from parlor.service.app import create_app, house_from_settings
+
+    house = house_from_settings(Settings.from_env())
+    house.on_change = lambda session_id, version: publish(session_topic(session_id), version)
+
+    def current(topics: Sequence[Topic]) -> dict[Topic, int]:
+        ids = [t[1] for t in topics if isinstance(t, tuple) and len(t) == 2 and t[0] == "session"]
+        versions = house.session_versions(ids)
+        return {session_topic(sid): version for sid, version in versions.items()}
+
+    return AppSetup(create_app(house), current)
+
+
+def web_app(publish: Publish) -> AppSetup:
+    """The web app for people (it waits on nothing)."""
     from parlor.web.app import app_from_env
 
-    return front_door(app_from_env(), Settings.from_env())
+    return AppSetup(app_from_env())

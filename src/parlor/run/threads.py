@@ -1,31 +1,34 @@
-"""The request threads: a bounded pool the event loop hands complete requests to.
+"""Request threads beside an event loop, in one process: ``RequestThreads`` and ``ThreadedApp``.
 
-The front door's event loop never runs application code: a WSGI app may wait
-on a database for as long as its busy timeout, and the loop must go on
-reading bodies, firing deadlines and waking long polls meanwhile. So each
-complete request goes to one of a fixed number of threads, and its response
-comes back to the loop.
+An event loop must never run application code: a WSGI app may wait on a
+database for as long as its busy timeout, and the loop must go on reading
+bodies, firing deadlines and waking long polls meanwhile. ``RequestThreads``
+runs blocking work for a loop: a job goes through one ``queue.SimpleQueue``
+(one C lock), and results come back through a deque, the thread that finds no
+wake-up pending scheduling one ``drain`` on the loop, so under load many
+results share one wake-up of the loop's self-pipe. Hello-world through it ran
+at 25k requests/s where ``loop.run_in_executor`` ran 9.7k and Granian's own
+WSGI threads 37k.
 
-That hand-off is the front door's whole cost per request, so it is built for
-it. ``loop.run_in_executor`` served hello-world at 9.7k requests/s where
-Granian's own WSGI threads served 43.5k (measured on this machine): a
-``concurrent.futures`` future, its lock and condition, and a wake-up of the
-loop per request. Here a job goes through one ``queue.SimpleQueue`` (one C
-lock), and results come back through a deque: the thread that finds no wake-up
-pending schedules one ``drain`` on the loop, so under load many results share
-a single wake-up of the loop's self-pipe. Hello-world through this pool:
-about 25k requests/s against Granian's 37k in the same run (BENCHMARKS.md).
+But a request thread and the loop share one GIL, and every sqlite3 call lets
+go of it: under load a bet waited on the loop again and again, and bets/s fell
+to half of Granian's WSGI figure. So the servers run their apps in an app
+process of their own (``appprocess``); ``ThreadedApp`` runs an app on these
+threads in the front door's own process, for tests and for the few who want
+one process.
 """
 
 from __future__ import annotations
 
 import asyncio
 import queue
-import sys
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any, Generic, TypeVar
+
+from parlor.run.request import AppSetup, ChangeLog, Publish, Reply, Request, Topic, run_app
 
 T = TypeVar("T")
 
@@ -120,10 +123,26 @@ class RequestThreads:
                 future.set_exception(result)
 
 
-def report_unexpected(error: BaseException, where: str) -> None:
-    """A traceback for the server's log: the client only ever gets a bare 500."""
-    import traceback
+class ThreadedApp:
+    """An app factory's app, run on ``RequestThreads`` in this process."""
 
-    lines = traceback.format_exception(type(error), error, error.__traceback__)
-    sys.stderr.write(f"parlor: unexpected error in {where}\n" + "".join(lines))
-    sys.stderr.flush()
+    def __init__(self, factory: Callable[[Publish], AppSetup], threads: RequestThreads) -> None:
+        self._log = ChangeLog()
+        self._setup = factory(self._log.publish)
+        self.threads = threads
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.threads.start(loop)
+
+    def stop(self) -> None:
+        self.threads.stop()
+
+    async def call(self, request: Request, *, allow_wait: bool) -> Reply:
+        app, log = self._setup.app, self._log
+        return await self.threads.run(lambda: run_app(app, request, allow_wait=allow_wait, log=log))
+
+    async def versions(self, topics: Sequence[Topic]) -> Mapping[Topic, int]:
+        current = self._setup.current
+        if current is None:
+            return {}
+        return await self.threads.run(partial(current, topics))

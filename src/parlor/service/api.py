@@ -8,7 +8,6 @@ operation, write its value as JSON. Errors are raised, never rendered here:
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable
 from typing import Any
 
 import falcon
@@ -54,7 +53,7 @@ class OpenSession:
         resp.media = session_json(state)
 
 
-def session_topic(session_id: str) -> Hashable:
+def session_topic(session_id: str) -> tuple[str, str]:
     """What a long poll on a session waits on (``parlor.run.changes``)."""
     return ("session", session_id)
 

@@ -7,16 +7,13 @@ configured from ``PARLOR_*`` variables set by ``parlor serve``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import falcon
 
 from parlor.house.errors import HouseError
 from parlor.house.roulette import RouletteHouse
 from parlor.roulette.wheel import HouseWheel
-from parlor.run.changes import Changes, Topic
 from parlor.service import jsoncodec
-from parlor.service.api import add_api_routes, session_topic
+from parlor.service.api import add_api_routes
 from parlor.service.openapi import openapi_document
 from parlor.service.problems import handle_house_error, handle_unexpected, serialize_problem
 from parlor.service.represent import rules_json
@@ -78,20 +75,6 @@ def house_from_settings(settings: Settings) -> RouletteHouse:
     )
     migrate(db)
     return RouletteHouse(db, limits=settings.limits)
-
-
-def watch_sessions(house: RouletteHouse, changes: Changes) -> None:
-    """Wake long polls on a session when it changes, in this process or any other."""
-
-    def changed(session_id: str, version: int) -> None:
-        changes.publish(session_topic(session_id), version)
-
-    def current(topics: Sequence[Topic]) -> dict[Topic, int]:
-        ids = [topic[1] for topic in topics if isinstance(topic, tuple) and topic[0] == "session"]
-        return {session_topic(sid): version for sid, version in house.session_versions(ids).items()}
-
-    house.on_change = changed
-    changes.current = current
 
 
 def app_from_env() -> WSGIApp:
