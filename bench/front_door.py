@@ -56,7 +56,7 @@ def stall(port: int, count: int) -> list[socket.socket]:
 
 
 def tree_rss(pid: int) -> int:
-    """Resident bytes of ``pid`` and every process below it."""
+    """Resident bytes of ``pid`` and every process below it (the worker, its app process)."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
@@ -101,7 +101,7 @@ async def long_polls(port: int, pid: int, sessions: list[tuple[str, int]]) -> di
     await asyncio.sleep(2)  # every one parked
     held = tree_rss(pid)
     bettor_reader, bettor = await asyncio.open_connection("127.0.0.1", port)
-    body = b'{"proposition": "red", "amount": 1}'
+    body = b'{"proposition": "red", "amount": 10}'
     latencies = []
     for (session, _), (reader, writer) in zip(sessions, waiters, strict=True):
         bettor.write(
@@ -230,7 +230,7 @@ the run); {args.rounds} alternating rounds, medians.
 **Kept: {kept:.1%}** of the bets/s. Bar (≥ 90%): **{verdict}**.
 
 **Long polls.** {WAITERS} clients each hold `GET /api/v1/sessions/{{id}}?wait=30&since=V`
-on a session of its own. Memory of the service (main process and worker):
+on a session of its own. Memory of the service (main process, worker and app process):
 {polls["rss_before"] / 2**20:.1f} MiB before, {polls["rss_held"] / 2**20:.1f} MiB with all held:
 **{polls["per_waiter"] / 1024:.1f} KiB per waiter**, and no thread. Then a bet on each
 session in turn; from the bet's answer to the waiter's: **p50 {polls["p50_ms"]:.2f} ms,

@@ -127,3 +127,19 @@ def test_a_real_app_process_answers_dies_and_is_replaced(monkeypatch: pytest.Mon
     run_async(main())
     assert app.process is not None
     assert app.process.returncode is not None
+
+
+def test_an_app_that_cannot_be_built_fails_the_start(
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PYTHONPATH", f"{HERE}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    app = AppProcess("tiny_apps:broken", threads=1)
+
+    async def main() -> None:
+        with pytest.raises(RuntimeError, match="did not start"):
+            app.start(asyncio.get_running_loop())
+
+    run_async(main())
+    assert app.process is not None
+    assert app.process.wait(timeout=10) != 0
+    assert "this app cannot be built" in capfd.readouterr().err

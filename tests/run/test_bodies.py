@@ -50,12 +50,11 @@ class Source:
         if self.broken:
             yield b""
 
-    async def _gone(self) -> None:
-        if not self.gone:
-            await asyncio.sleep(3600)
-
     def client_disconnect(self) -> asyncio.Future[None]:
-        return asyncio.ensure_future(self._gone())
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if self.gone:
+            future.set_result(None)
+        return future
 
 
 LIMITS = BodyLimits(max_bytes=10, timeout=0.2)

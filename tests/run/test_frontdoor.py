@@ -70,11 +70,12 @@ class Proto:
         yield self.body
         yield b""
 
-    async def _gone(self) -> None:
-        await asyncio.sleep(3600 if self.leaves is None else self.leaves)
-
     def client_disconnect(self) -> asyncio.Future[None]:
-        return asyncio.ensure_future(self._gone())
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        if self.leaves is not None:
+            loop.call_later(self.leaves, lambda: future.done() or future.set_result(None))
+        return future
 
     def response_bytes(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
         self.sent.append((status, headers, body))

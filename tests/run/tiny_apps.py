@@ -36,3 +36,7 @@ def counter(publish: Publish) -> AppSetup:
         return {("n",): count} if ("n",) in topics else {}
 
     return AppSetup(app, current)
+
+
+def broken(publish: Publish) -> AppSetup:
+    raise RuntimeError("this app cannot be built")

@@ -21,6 +21,9 @@ from typing import Any
 from parlor.run import frames
 from parlor.run.request import Reply, Request, Topic
 
+#: Seconds an app process may take to build its app and say so.
+READY_TIMEOUT = 60.0
+
 
 class AppGone(Exception):
     """The app process ended before it answered."""
@@ -79,7 +82,23 @@ class AppProcess:
         self._stopping = False
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Spawn the app process; calls wait until it says it is ready."""
+        """Spawn the app process and wait until it is ready (the worker serves after this).
+
+        A worker that cannot build its app fails here, at start, with the
+        app process's error in the log, rather than answering 503 for ever.
+        """
+        sock = self._spawn()
+        try:
+            _read_ready(sock, timeout=READY_TIMEOUT)
+        except (OSError, frames.FrameError) as error:
+            sock.close()
+            raise RuntimeError(
+                f"the application process ({self.target}) did not start: {error};"
+                " its error is above"
+            ) from None
+        self._begin(loop, sock, ready=True)
+
+    def _spawn(self) -> socket.socket:
         ours, theirs = socket.socketpair()
         argv = [sys.executable, "-m", "parlor.run.appworker", self.target, str(theirs.fileno())]
         argv += [str(self.threads), "1" if self.multiprocess else "0"]
@@ -88,14 +107,19 @@ class AppProcess:
             self.process = subprocess.Popen(argv, pass_fds=[theirs.fileno()])  # noqa: S603
         finally:
             theirs.close()
-        self._channel = loop.create_task(self._connect(ours))
+        return ours
+
+    def _begin(self, loop: asyncio.AbstractEventLoop, sock: socket.socket, *, ready: bool) -> None:
+        self._channel = loop.create_task(self._connect(sock, ready=ready))
         # A process that dies before it is ready fails this task; the requests
         # waiting on it get the error, and nobody else needs to hear of it.
         self._channel.add_done_callback(_retrieve)
 
-    async def _connect(self, sock: socket.socket) -> _Channel:
+    async def _connect(self, sock: socket.socket, *, ready: bool) -> _Channel:
         loop = asyncio.get_running_loop()
         _, channel = await loop.create_connection(lambda: _Channel(self._lost), sock=sock)
+        if ready:
+            channel.ready.set_result(None)
         await channel.ready
         self._connected = channel
         return channel
@@ -111,7 +135,8 @@ class AppProcess:
             sys.stderr.write(
                 f"parlor: the application process ({self.target}) stopped; starting another\n"
             )
-            self.start(asyncio.get_running_loop())
+            # Not start(): the loop runs now, and must not wait for the new one.
+            self._begin(asyncio.get_running_loop(), self._spawn(), ready=False)
 
     def stop(self) -> None:
         """End the app process (called as the worker stops, with the loop no longer running).
@@ -159,3 +184,21 @@ class AppProcess:
 def _retrieve(task: asyncio.Future[Any]) -> None:
     if not task.cancelled():
         task.exception()
+
+
+def _read_ready(sock: socket.socket, *, timeout: float) -> None:
+    """Block until the app process's first frame, which must be ("ready",)."""
+    sock.settimeout(timeout)
+    reader = frames.FrameReader()
+    try:
+        while True:
+            data = sock.recv(4096)
+            if not data:
+                raise frames.FrameError("the application process exited")
+            messages = reader.feed(data)
+            if messages:
+                if messages != [("ready",)]:
+                    raise frames.FrameError(f"it said {messages[0]!r} first, not ready")
+                return
+    finally:
+        sock.settimeout(None)

@@ -28,12 +28,13 @@ door decides when its app stops.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
-import queue
 import signal
 import socket
 import sys
 import threading
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -51,7 +52,12 @@ def load_factory(target: str) -> AppFactory:
 
 
 class AppServer:
-    """Serves one channel: reads frames, runs them on ``threads`` threads, writes replies."""
+    """Serves one channel: its threads read frames, run them and write the replies.
+
+    Each thread reads for itself (one at a time, under a lock) and answers the
+    first frame it finds, leaving the rest to the others: a request that
+    arrives alone is run by the thread that read it, with no hand-off.
+    """
 
     def __init__(
         self, sock: socket.socket, factory: AppFactory, *, threads: int, multiprocess: bool
@@ -61,7 +67,10 @@ class AppServer:
         self._setup = factory(self._log.publish)
         self._multiprocess = multiprocess
         self._send_lock = threading.Lock()
-        self._jobs: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
+        self._read_lock = threading.Lock()
+        self._reader = frames.FrameReader()
+        self._pending: deque[tuple[Any, ...]] = deque()
+        self._closed = False
         self._threads = [
             threading.Thread(target=self._work, name=f"parlor-app-{i}", daemon=True)
             for i in range(max(1, threads))
@@ -77,25 +86,44 @@ class AppServer:
         for thread in self._threads:
             thread.start()
         self._send(("ready",))
-        reader = frames.FrameReader()
         try:
-            while data := self._sock.recv(256 * 1024):
-                for message in reader.feed(data):
-                    self._jobs.put(message)
-        except (ConnectionError, frames.FrameError, Stop):
-            pass
-        finally:
-            for _ in self._threads:
-                self._jobs.put(None)
+            for thread in self._threads:
+                while thread.is_alive():
+                    thread.join(timeout=1.0)
+        except Stop:
+            # Read no more; the threads answer what they hold, then find the end.
+            with contextlib.suppress(OSError):
+                self._sock.shutdown(socket.SHUT_RD)
             for thread in self._threads:
                 thread.join(timeout=10)
+        finally:
             self._sock.close()
 
+    def _next(self) -> tuple[Any, ...] | None:
+        """The next frame to answer, or None once the channel has ended."""
+        while True:
+            with contextlib.suppress(IndexError):
+                return self._pending.popleft()
+            with self._read_lock:
+                if self._pending:
+                    continue
+                if self._closed:
+                    return None
+                try:
+                    data = self._sock.recv(256 * 1024)
+                    messages = self._reader.feed(data) if data else []
+                except (OSError, frames.FrameError):
+                    data = b""
+                if not data:
+                    self._closed = True
+                    return None
+                self._pending.extend(messages)
+
     def _work(self) -> None:
-        while (message := self._jobs.get()) is not None:
+        while (message := self._next()) is not None:
             try:
                 self._send(self._answer(message))
-            except OSError:  # the front door has gone; serve() ends too
+            except OSError:  # the front door has gone
                 return
 
     def _answer(self, message: tuple[Any, ...]) -> tuple[Any, ...]:
