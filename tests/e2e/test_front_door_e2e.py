@@ -490,6 +490,20 @@ def test_a_long_poll_wakes_on_a_bet_made_in_another_process(
         other.close()
 
 
+def test_a_long_poll_wakes_across_the_workers_of_one_server(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    """With --workers 2 the poll and the bet land on either worker: each must wake in time."""
+    both = ParlorProcess(sqlite_url, cwd=tmp_path, command="service", workers=2)
+    try:
+        both.wait_ready()
+        delays = [bet_then_time_the_wake(both.base_url, both.base_url) for _ in range(6)]
+        assert max(delays) < 0.1, delays
+    finally:
+        both.stop()
+        both.close()
+
+
 # -- 6. a trusted proxy -------------------------------------------------------------------------
 
 
