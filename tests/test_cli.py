@@ -49,6 +49,14 @@ def test_each_command_has_help(command: str) -> None:
     assert "--" in result.output
 
 
+def test_help_shows_each_options_variable_and_default() -> None:
+    # Rich markup took "[env …]" for a style tag and dropped it from every option.
+    result = runner.invoke(app, ["serve", "--help"], env={"COLUMNS": "200"})
+    output = " ".join(result.output.replace("│", " ").split())
+    for variable in ("PARLOR_HOST", "PARLOR_PORT", "PARLOR_WORKERS", "PARLOR_FORWARDED_ALLOW_IPS"):
+        assert f"[env {variable}" in output, output
+
+
 def test_verify_a_fair_session(house: RouletteHouse, live_url: str) -> None:
     state = house.open_session("alice", wheel="european")
     for _ in range(5):

@@ -46,13 +46,13 @@ def _main(
 Host = Annotated[
     str | None,
     typer.Option(
-        help="Address to listen on [env PARLOR_HOST; default 127.0.0.1]", show_default=False
+        help="Address to listen on \\[env PARLOR_HOST; default 127.0.0.1]", show_default=False
     ),
 ]
 Port = Annotated[
     int | None,
     typer.Option(
-        help="Port of the REST service [env PARLOR_PORT; default 36000]",
+        help="Port of the REST service \\[env PARLOR_PORT; default 36000]",
         min=0,
         max=65535,
         show_default=False,
@@ -61,7 +61,7 @@ Port = Annotated[
 Database = Annotated[
     str | None,
     typer.Option(
-        help="sqlite:///path or postgresql://… [env PARLOR_DATABASE_URL;"
+        help="sqlite:///path or postgresql://… \\[env PARLOR_DATABASE_URL;"
         " default sqlite:///var/parlor.db]",
         show_default=False,
     ),
@@ -70,7 +70,7 @@ WebPort = Annotated[
     int | None,
     typer.Option(
         "--web-port",
-        help="Port of the web app for people [env PARLOR_WEB_PORT; default 8008]",
+        help="Port of the web app for people \\[env PARLOR_WEB_PORT; default 8008]",
         min=0,
         max=65535,
         show_default=False,
@@ -80,14 +80,14 @@ ServiceUrl = Annotated[
     str | None,
     typer.Option(
         help="Where the REST service answers, e.g. http://10.0.0.5:36000"
-        " [env PARLOR_SERVICE_URL; default this host's --port]",
+        " \\[env PARLOR_SERVICE_URL; default this host's --port]",
         show_default=False,
     ),
 ]
 Workers = Annotated[
     int | None,
     typer.Option(
-        help="Server worker processes [env PARLOR_WORKERS; default 1]", min=1, show_default=False
+        help="Server worker processes \\[env PARLOR_WORKERS; default 1]", min=1, show_default=False
     ),
 ]
 
@@ -98,7 +98,7 @@ ForwardedAllowIps = Annotated[
         help="Reverse proxies to believe about the scheme and client address"
         " (X-Forwarded-Proto/-For, Forwarded): addresses or networks, comma-separated,"
         " or * for any; behind a TLS proxy this makes cookies Secure"
-        " [env PARLOR_FORWARDED_ALLOW_IPS; default: none]",
+        " \\[env PARLOR_FORWARDED_ALLOW_IPS; default: none]",
         show_default=False,
     ),
 ]
