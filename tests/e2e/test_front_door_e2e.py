@@ -336,6 +336,67 @@ def test_a_body_over_the_front_doors_limit_is_413_before_it_is_read(door: Parlor
     assert b"connection: close" in answer.lower()
 
 
+@pytest.mark.parametrize("size", [1024 * 1024 + 1, 2 * 1024 * 1024])
+def test_a_chunked_body_over_the_limit_is_413(door: ParlorProcess, size: int) -> None:
+    """Found from outside: draining a chunked body began a second read of it, a bare 500."""
+    head, _ = service_request(b"")
+    body = b"%x\r\n%b\r\n0\r\n\r\n" % (size, b" " * size)
+    answer = exchange(door.port, head + CHUNKED + body, half_close=False)
+    assert status_of(answer) == 413, answer[:300]
+    no_tracebacks(door)
+
+
+def test_a_request_without_a_body_then_a_half_close_is_not_acted_on(
+    door: ParlorProcess,
+) -> None:
+    """Found from outside: a body-less POST skipped the check for a client that had gone."""
+    with httpx.Client(base_url=door.base_url, timeout=10) as client:
+        session = client.post("/api/v1/sessions", json={"name": "quiet"}).json()["session"]
+        for framing in (b"", b"Content-Length: 0\r\n"):
+            request = f"POST /api/v1/sessions/{session}/spins HTTP/1.1\r\nHost: x\r\n".encode()
+            answer = exchange(door.port, request + framing + b"\r\n", half_close=True)
+            spins = client.get(f"/api/v1/sessions/{session}").json()["spin_count"]
+            assert (answer == b"" and spins == 0) or status_of(answer) == 201, (answer, spins)
+
+
+@pytest.mark.parametrize("port_name", ["service", "web"])
+def test_raw_utf8_in_the_query_is_answered_and_logged(door: ParlorProcess, port_name: str) -> None:
+    """Found from outside: "?x=€" sent raw broke the access log after the app had acted: a 500."""
+    port = door.port if port_name == "service" else door.web_port
+    with httpx.Client(base_url=door.base_url, timeout=10) as client:
+        session = client.post("/api/v1/sessions", json={"name": "euro"}).json()["session"]
+    bet = b'{"proposition":"red","amount":10}'
+    path = f"/api/v1/sessions/{session}/bets" if port_name == "service" else "/rules"
+    method = b"POST" if port_name == "service" else b"GET"
+    request = method + b" " + path.encode() + b"?x=\xe2\x82\xac HTTP/1.1\r\nHost: x\r\n"
+    if port_name == "service":
+        request += b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%b" % (
+            len(bet),
+            bet,
+        )
+    else:
+        request += b"\r\n"
+    answer = exchange(port, request, half_close=False)
+    assert status_of(answer) in (200, 201), answer[:300]
+    deadline = time.monotonic() + 5
+    while not any("?x=%C3%A2%C2%82%C2%AC" in line or "?x=%E2%82%AC" in line for line in door.lines):
+        assert time.monotonic() < deadline, door.describe()
+        time.sleep(0.05)
+    no_tracebacks(door)
+
+
+def test_a_long_poll_on_an_ended_session_answers_at_once(door: ParlorProcess) -> None:
+    with httpx.Client(base_url=door.base_url, timeout=10) as client:
+        session = client.post("/api/v1/sessions", json={"name": "over"}).json()["session"]
+        ended = client.post(f"/api/v1/sessions/{session}/end", json={}).json()
+        started = time.perf_counter()
+        answer = client.get(
+            f"/api/v1/sessions/{session}", params={"wait": 5, "since": ended["version"]}
+        )
+        assert time.perf_counter() - started < 1
+        assert answer.json()["status"] == "ended"
+
+
 # -- 3. HEAD wherever GET --------------------------------------------------------------------
 
 

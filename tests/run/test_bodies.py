@@ -30,6 +30,7 @@ class Source:
         self.delay = delay
         self.gone = gone
         self.read = False
+        self.iterated = False
 
     async def _collect(self) -> bytes:
         self.read = True
@@ -41,7 +42,14 @@ class Source:
     def __call__(self) -> asyncio.Future[bytes]:
         return asyncio.ensure_future(self._collect())
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:  # type: ignore[override]
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        # As Granian's: the body can be iterated once; a second __aiter__ raises.
+        if self.iterated:
+            raise RuntimeError("RSGI protocol error: body already consumed")
+        self.iterated = True
+        return self._chunks()
+
+    async def _chunks(self) -> AsyncIterator[bytes]:
         self.read = True
         for chunk in self.chunks:
             await asyncio.sleep(self.delay)
@@ -81,10 +89,9 @@ def test_whole_bodies_are_read() -> None:
     assert read(Source(), None) == b""
 
 
-def test_an_empty_length_reads_nothing() -> None:
-    source = Source([b"never"])
-    assert read(source, "0") == b""
-    assert not source.read
+def test_an_empty_body_is_still_read_to_see_the_client_is_there() -> None:
+    assert read(Source(), "0") == b""
+    assert refused(Source(gone=True), "0").status == 400
 
 
 def test_a_length_over_the_limit_is_drained_then_refused() -> None:
@@ -99,8 +106,10 @@ def test_a_length_past_what_is_worth_draining_is_refused_before_reading() -> Non
     assert not source.read
 
 
-def test_a_chunked_body_over_the_limit_stops_at_the_limit() -> None:
-    assert refused(Source([b"x" * 6, b"x" * 6]), None).status == 413
+def test_a_chunked_body_over_the_limit_is_drained_then_refused() -> None:
+    source = Source([b"x" * 6, b"x" * 6, b"x" * 6])
+    assert refused(source, None).status == 413
+    assert source.iterated
 
 
 @pytest.mark.parametrize("length", ["5", None])

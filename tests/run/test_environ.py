@@ -80,6 +80,11 @@ def test_the_path_is_bytes_as_latin1_as_pep_3333_says() -> None:
     assert environ(path="/café")["PATH_INFO"] == "/caf\xc3\xa9"
 
 
+def test_the_query_is_bytes_as_latin1_too() -> None:
+    # Granian hands "?x=%E2%82%AC" sent raw as the text "x=€".
+    assert environ(query_string="x=€")["QUERY_STRING"] == "x=\xe2\x82\xac"
+
+
 def test_the_trusted_scheme_and_address_are_used() -> None:
     env = environ(peer=Peer("https", "203.0.113.9"))
     assert env["wsgi.url_scheme"] == "https"

@@ -124,6 +124,14 @@ def test_log_lines_cannot_be_forged(path: bytes, query: str, expected: str) -> N
     assert log_line("GET", path, query, "404", 0.2) == expected
 
 
+def test_a_request_without_a_path_keeps_four_fields() -> None:
+    assert log_line("CONNECT", b"", "", "404", 0.2) == "CONNECT - 404 0.2ms\n"
+
+
+def test_a_query_that_is_not_latin1_cannot_break_the_log() -> None:
+    assert log_line("GET", b"/", "x=€", "200", 0.1) == "GET /?x=? 200 0.1ms\n"
+
+
 def test_an_odd_method_is_encoded_too() -> None:
     assert log_line("G T", b"/", "", "400", 0.0).startswith("G%20T / ")
 

@@ -15,6 +15,7 @@ import contextlib
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -23,6 +24,8 @@ from parlor.run.request import Reply, Request, Topic
 
 #: Seconds an app process may take to build its app and say so.
 READY_TIMEOUT = 60.0
+#: The least time between two starts of an app process that keeps dying.
+RESTART_INTERVAL = 1.0
 
 
 class AppGone(Exception):
@@ -80,6 +83,7 @@ class AppProcess:
         self._connected: _Channel | None = None
         self._next_id = 0
         self._stopping = False
+        self._spawned_at = 0.0
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         """Spawn the app process and wait until it is ready (the worker serves after this).
@@ -107,6 +111,7 @@ class AppProcess:
             self.process = subprocess.Popen(argv, pass_fds=[theirs.fileno()])  # noqa: S603
         finally:
             theirs.close()
+        self._spawned_at = time.monotonic()
         return ours
 
     def _begin(self, loop: asyncio.AbstractEventLoop, sock: socket.socket, *, ready: bool) -> None:
@@ -131,10 +136,20 @@ class AppProcess:
             # The channel closes as the process ends: reap it (a moment at most).
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=2)
+        if self._stopping:
+            return
+        # One that dies as it starts (a store that cannot be opened) is not
+        # started again more than once a second; calls meanwhile get 503.
+        lived = time.monotonic() - self._spawned_at
+        delay = max(0.0, RESTART_INTERVAL - lived)
+        sys.stderr.write(
+            f"parlor: the application process ({self.target}) stopped;"
+            f" starting another{f' in {delay:.1f} s' if delay else ''}\n"
+        )
+        asyncio.get_running_loop().call_later(delay, self._restart)
+
+    def _restart(self) -> None:
         if not self._stopping:
-            sys.stderr.write(
-                f"parlor: the application process ({self.target}) stopped; starting another\n"
-            )
             # Not start(): the loop runs now, and must not wait for the new one.
             self._begin(asyncio.get_running_loop(), self._spawn(), ready=False)
 

@@ -90,14 +90,12 @@ async def read_body(source: BodySource, content_length: str | None, limits: Body
     """The whole body, or ``BodyRefused``.
 
     ``content_length`` is the request's Content-Length header (Granian has
-    already refused a malformed or repeated one), or None for a chunked body.
+    already refused a malformed or repeated one; "0" for a request that may
+    act but has no body), or None for a chunked body. An empty body is read
+    too: reading it is what tells whether the client is still there.
     """
-    if content_length is not None:
-        length = int(content_length)
-        if length > limits.drain_bytes:
-            raise _too_large(limits)
-        if length == 0:
-            return b""
+    if content_length is not None and int(content_length) > limits.drain_bytes:
+        raise _too_large(limits)
     # Granian closes the connection when the client half-closes its side, and
     # then no answer can reach the client: a request it has sent whole but can
     # no longer hear the answer to is better not acted on at all. Granian's
@@ -108,7 +106,7 @@ async def read_body(source: BodySource, content_length: str | None, limits: Body
         try:
             async with asyncio.timeout(limits.timeout):
                 if content_length is not None and int(content_length) > limits.max_bytes:
-                    await _drain(source, limits.drain_bytes)
+                    await _drain(source.__aiter__(), limits.drain_bytes)
                     raise _too_large(limits)
                 if content_length is not None:
                     body = await _whole(source)
@@ -140,7 +138,11 @@ async def _chunked(source: BodySource, limits: BodyLimits) -> bytes:
     parts: list[bytes] = []
     size = 0
     ends = 0
-    async for chunk in source:
+    # One iterator for the whole body, stepped by hand: Granian's __aiter__
+    # returns the protocol itself and refuses to be called twice, which an
+    # ``async for`` over the iterator (or a second one to drain) would do.
+    chunks = source.__aiter__()
+    while (chunk := await _step(chunks)) is not None:
         if not chunk:
             ends += 1
             continue
@@ -148,7 +150,7 @@ async def _chunked(source: BodySource, limits: BodyLimits) -> bytes:
             break
         size += len(chunk)
         if size > limits.max_bytes:
-            await _drain(source, limits.drain_bytes - size)
+            await _drain(chunks, limits.drain_bytes - size)
             raise _too_large(limits)
         parts.append(chunk)
     if ends != 1:
@@ -158,9 +160,17 @@ async def _chunked(source: BodySource, limits: BodyLimits) -> bytes:
     return b"".join(parts)
 
 
-async def _drain(source: BodySource, budget: int) -> None:
+async def _drain(chunks: AsyncIterator[bytes], budget: int) -> None:
     """Read and drop what is left of a body, up to ``budget`` bytes."""
-    async for chunk in source:
+    while (chunk := await _step(chunks)) is not None:
         budget -= len(chunk)
         if not chunk or budget <= 0:
             return
+
+
+async def _step(chunks: AsyncIterator[bytes]) -> bytes | None:
+    """The next chunk, or None at the end (the ``anext`` builtin took Granian's worker down)."""
+    try:
+        return await chunks.__anext__()
+    except StopAsyncIteration:
+        return None

@@ -35,8 +35,9 @@ def split_host_port(value: str, default_port: str) -> tuple[str, str]:
 def wsgi_string(text: str) -> str:
     """PEP 3333's "native string": the request's bytes, each as one latin-1 character.
 
-    Granian hands the path percent-decoded as UTF-8 text; WSGI apps (Falcon
-    among them) expect the bytes, latin-1 decoded, and decode UTF-8 themselves.
+    Granian hands the path (percent-decoded) and the query as UTF-8 text; WSGI
+    apps (Falcon among them) expect the bytes, latin-1 decoded, and decode
+    UTF-8 themselves.
     """
     return text if text.isascii() else text.encode("utf-8", "surrogateescape").decode("latin-1")
 
@@ -64,7 +65,7 @@ def build_environ(
         "REQUEST_METHOD": method,
         "SCRIPT_NAME": "",
         "PATH_INFO": wsgi_string(path),
-        "QUERY_STRING": query_string,
+        "QUERY_STRING": wsgi_string(query_string),
         "SERVER_NAME": server_name,
         "SERVER_PORT": server_port,
         "SERVER_PROTOCOL": f"HTTP/{http_version}",

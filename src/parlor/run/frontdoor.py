@@ -33,7 +33,7 @@ from parlor.run import lifeline
 from parlor.run.appprocess import AppGone
 from parlor.run.bodies import BodyLimits, BodyRefused, BodySource, read_body
 from parlor.run.changes import Changes
-from parlor.run.environ import split_host_port
+from parlor.run.environ import split_host_port, wsgi_string
 from parlor.run.proxy import Peer, TrustedProxies
 from parlor.run.request import Headers, Reply, Request, Topic
 from parlor.wsgi.accesslog import log_line
@@ -80,6 +80,9 @@ def problem(status: int, title: str, detail: str, *, close: bool = False) -> Rep
     return Reply(status, headers, json.dumps(document).encode())
 
 
+#: Methods that act on nothing: a request without a body is handed on as it came.
+_SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+
 _APP_GONE = problem(
     503,
     "Service Unavailable",
@@ -123,9 +126,11 @@ class FrontDoor:
         raw = scope.headers
         headers: Headers = raw.items()
         body = b""
-        if "content-length" in raw or "transfer-encoding" in raw:
+        framed = "content-length" in raw or "transfer-encoding" in raw
+        if framed or scope.method not in _SAFE:
             try:
-                body = await read_body(proto, raw.get("content-length"), self.limits)
+                length = raw.get("content-length") if framed else "0"
+                body = await read_body(proto, length, self.limits)
             except BodyRefused as refusal:
                 self._send(
                     proto, problem(refusal.status, refusal.title, refusal.detail, close=True)
@@ -143,6 +148,8 @@ class FrontDoor:
                 return  # the client left while it waited
             reply = await self._call(request, allow_wait=False)
         self._send(proto, reply)
+        if reply is _APP_GONE:  # the app could not log it
+            self._log_own(scope, reply.status, received_at)
 
     __call__ = __rsgi__
 
@@ -190,7 +197,7 @@ class FrontDoor:
             log_line(
                 scope.method,
                 scope.path.encode("utf-8", "replace"),
-                scope.query_string,
+                wsgi_string(scope.query_string),
                 str(status),
                 elapsed_ms,
             )

@@ -73,6 +73,7 @@ class Session:
         seen = state.version if since is None else since
         if (
             wait
+            and not state.ended  # an ended session changes no more
             and state.version <= seen
             and ask_to_wait(req.env, session_topic(session_id), seen, wait)
         ):

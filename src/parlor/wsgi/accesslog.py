@@ -146,9 +146,9 @@ def log_line(method: str, path: bytes, query: str, status: str, elapsed_ms: floa
     no request can forge a line or a field: spaces, newlines and other
     controls come out as %XX.
     """
-    target = quote(path, safe=_PATH_SAFE)
+    target = quote(path, safe=_PATH_SAFE) or "-"  # CONNECT has no path: keep four fields
     if query:
-        target += "?" + quote(query, safe=_QUERY_SAFE, encoding="latin-1")
+        target += "?" + quote(query, safe=_QUERY_SAFE, encoding="latin-1", errors="replace")
     if not method.isascii() or not method.isalpha():
         method = quote(method, safe="")
     return f"{method} {target} {status} {elapsed_ms:.1f}ms\n"
