@@ -17,7 +17,6 @@ Two measurements on a real `parlor service` (SQLite, one worker):
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import os
@@ -36,7 +35,15 @@ from rich.console import Console
 from rich.progress import Progress
 
 from mdsection import replace_section
-from rest_bet import LUA_BET, LUA_REPORT, free_port, open_sessions, server, wrk
+from rest_bet import (
+    LUA_BET,
+    LUA_REPORT,
+    free_port,
+    load_arguments,
+    open_sessions,
+    server,
+    wrk,
+)
 
 SECTION = "Front door: stalled uploads and long polls"
 STALLED = 500
@@ -128,13 +135,7 @@ async def long_polls(port: int, pid: int, sessions: list[tuple[str, int]]) -> di
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--write-md", action="store_true")
-    args = parser.parse_args()
+    args = load_arguments(__doc__)
     console = Console()
     work = Path(tempfile.mkdtemp(prefix="parlor-bench-door-"))
     env = {

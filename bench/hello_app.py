@@ -18,10 +18,10 @@ def create() -> falcon.App:
 
 def front_door() -> object:
     """The same app behind parlor's front door and in its app process, as the service runs."""
-    from parlor.run.targets import _in_app_process
+    from parlor.run.targets import app_process_door
     from parlor.settings import Settings
 
-    return _in_app_process("hello_app:app_setup", Settings.from_env())
+    return app_process_door("hello_app:app_setup", Settings.from_env())
 
 
 def app_setup(publish: object) -> object:

@@ -130,14 +130,19 @@ def open_sessions(base: str) -> list[str]:
     return ids
 
 
-def main() -> None:
+def load_arguments(description: str | None) -> argparse.Namespace:
+    """--seconds, --rounds and --write-md, the options of every wrk benchmark here."""
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--write-md", action="store_true")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = load_arguments(__doc__)
     console = Console()
 
     work = Path(tempfile.mkdtemp(prefix="parlor-bench-"))

@@ -30,19 +30,20 @@ def front_door(runner: AppRunner, settings: Settings) -> FrontDoor:
     )
 
 
-def _in_app_process(target: str, settings: Settings) -> FrontDoor:
+def app_process_door(target: str, settings: Settings) -> FrontDoor:
+    """A front door whose app process builds the app factory named ``target``."""
     runner = AppProcess(target, threads=settings.request_threads, multiprocess=settings.workers > 1)
     return front_door(runner, settings)
 
 
 def service() -> FrontDoor:
     """Granian's factory for the REST service."""
-    return _in_app_process("parlor.run.targets:service_app", Settings.from_env())
+    return app_process_door("parlor.run.targets:service_app", Settings.from_env())
 
 
 def web() -> FrontDoor:
     """Granian's factory for the web app for people."""
-    return _in_app_process("parlor.run.targets:web_app", Settings.from_env())
+    return app_process_door("parlor.run.targets:web_app", Settings.from_env())
 
 
 def service_app(publish: Publish) -> AppSetup:

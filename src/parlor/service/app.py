@@ -1,8 +1,8 @@
 """The REST service as one WSGI app: routes, error handling, access log.
 
 ``create_app(house)`` builds it around a house (tests pass their own);
-``app_from_env()`` is the factory Granian imports in each worker process,
-configured from ``PARLOR_*`` variables set by ``parlor serve``.
+``house_from_settings`` opens the store a server's app process uses
+(``parlor.run.targets.service_app``, which also wires the long polls).
 """
 
 from __future__ import annotations
@@ -75,8 +75,3 @@ def house_from_settings(settings: Settings) -> RouletteHouse:
     )
     migrate(db)
     return RouletteHouse(db, limits=settings.limits)
-
-
-def app_from_env() -> WSGIApp:
-    """Granian's factory: one house per worker process."""
-    return create_app(house_from_settings(Settings.from_env()))

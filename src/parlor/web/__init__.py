@@ -5,7 +5,7 @@ through the client SDK, as the seed's "Roulette web application" has it. One
 module per concern:
 
 =============  ==============================================================
-``app``        assembling the app; ``app_from_env`` for Granian
+``app``        assembling the app; ``app_from_env`` for a server
 ``pages``      the resources: start, table, bet, withdraw, spin, rules, fairness
 ``table``      what the table page reads from the service
 ``forms``      pure checks of the start and bet forms, with per-field messages

@@ -4,9 +4,9 @@ It talks to the REST service only over HTTP, through ``RouletteClient``, and
 never touches the database: the seed's "two servers and a client".
 
 ``create_app(client, secret=...)`` builds it (tests hand in a client whose
-transport calls an in-process service); ``app_from_env()`` is the factory
-Granian imports in each worker process, configured from ``PARLOR_*``
-variables that ``parlor web`` sets (the cookie secret among them, so that
+transport calls an in-process service); ``app_from_env()`` builds it in each
+worker's app process (``parlor.run.targets.web_app``), configured from
+``PARLOR_*`` variables that ``parlor web`` sets (the cookie secret among them, so that
 every worker signs alike).
 """
 
