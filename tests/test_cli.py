@@ -108,3 +108,9 @@ def test_version() -> None:
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0
     assert result.output == f"parlor {__version__}\n"
+
+
+def test_a_bad_forwarded_allow_ips_is_refused_before_anything_starts() -> None:
+    result = runner.invoke(app, ["service", "--forwarded-allow-ips", "10.0.0.0/8,proxy.local"])
+    assert result.exit_code == 2
+    assert "proxy.local" in result.output

@@ -614,19 +614,40 @@ def test_a_request_cannot_forge_an_access_log_line(door: ParlorProcess) -> None:
 # -- 8. the supervisor's death ---------------------------------------------------------------------
 
 
-def test_kill_9_of_the_supervisor_takes_every_server_with_it(
-    tmp_path: Path, sqlite_url: str
+@pytest.mark.parametrize(
+    ("victim", "within"),
+    [("supervisor", 1.0), (" service ", 3.0), ("parlor.run.appworker", 3.0)],
+    ids=["the supervisor", "the REST server", "an app process"],
+)
+def test_kill_9_of_a_parlor_process_leaves_nothing_on_the_ports(
+    tmp_path: Path, sqlite_url: str, victim: str, within: float
 ) -> None:
+    """The supervisor's death ends everything within a second; a server's, once the
+    supervisor has stopped the rest; an app process is replaced. A restart then works."""
     first = ParlorProcess(sqlite_url, cwd=tmp_path)
     try:
         first.wait_ready()
-        assert len(_session_members(first.pgid)) >= 5  # supervisor, 2 servers, 2+ workers
-        os.kill(first.process.pid, signal.SIGKILL)
-        first.process.wait()
-        deadline = time.monotonic() + 1.0
+        members = _session_members(first.pgid)
+        assert len(members) >= 7  # supervisor, 2 servers, 2 workers, 2 app processes
+        if victim == "supervisor":
+            target = first.process.pid
+        else:
+            target = next(pid for pid, command in members if victim in command)
+        os.kill(target, signal.SIGKILL)
+        if victim == "parlor.run.appworker":
+            with httpx.Client(base_url=first.base_url, timeout=5) as client:
+                deadline = time.monotonic() + within
+                while client.get("/api/v1/rules").status_code != 200:
+                    assert time.monotonic() < deadline, "no new app process answered"
+                    time.sleep(0.05)
+            first.stop()
+            return
+        if victim == "supervisor":
+            first.process.wait()
+        deadline = time.monotonic() + within
         while _session_members(first.pgid) and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert _session_members(first.pgid) == [], "servers outlived their supervisor"
+        assert _session_members(first.pgid) == [], f"processes outlived {victim.strip()}"
     finally:
         first.close()
     second = ParlorProcess(sqlite_url, cwd=tmp_path, port=first.port, web_port=first.web_port)
