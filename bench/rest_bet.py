@@ -2,7 +2,7 @@
 
 Three servers, one after the other under the same wrk load (32 connections):
 the anchor, hello-world Falcon on Granian's own WSGI interface with parlor's
-worker and thread counts (parlor.serve.run_wsgi); parlor's bets, through its
+worker and thread counts (parlor.run.serve.run_wsgi); parlor's bets, through its
 front door; and the same hello-world behind parlor's front door, which shows
 what the front door costs a request. Rounds alternate to cancel drift on this
 noisy 2-core machine; the report quotes medians and ranges. The bet route
@@ -154,13 +154,13 @@ def main() -> None:
     hello_port, parlor_port, door_port = free_port(), free_port(), free_port()
     hello_argv = [
         python, "-c",
-        "from parlor.serve import run_wsgi; "
+        "from parlor.run.serve import run_wsgi; "
         f"run_wsgi('hello_app:create', host='127.0.0.1', port={hello_port},"
         f" workers={WORKERS}, label='hello', threads={THREADS})",
     ]  # fmt: skip
     door_argv = [
         python, "-c",
-        "from parlor.serve import run_front_door; "
+        "from parlor.run.serve import run_front_door; "
         f"run_front_door('hello_app:front_door', host='127.0.0.1', port={door_port},"
         f" workers={WORKERS}, label='hello', body_timeout=10)",
     ]  # fmt: skip
@@ -283,8 +283,8 @@ def write_markdown(
 Measured {datetime.now(UTC):%Y-%m-%d} on the 2-core machine, Python {platform.python_version()},
 SQLite {sqlite3.sqlite_version}, Granian {granian_version()}; `parlor service` on SQLite (WAL,
 synchronous=NORMAL) behind its front door; the anchor, a hello-world Falcon app on
-Granian's own WSGI interface (`parlor.serve.run_wsgi`); and the same hello-world behind
-parlor's front door (`parlor.serve.run_front_door`). {WORKERS} worker(s), {THREADS} request
+Granian's own WSGI interface (`parlor.run.serve.run_wsgi`); and the same hello-world behind
+parlor's front door (`parlor.run.serve.run_front_door`). {WORKERS} worker(s), {THREADS} request
 threads each, as the service runs; loaded in turn by `wrk -t1 -c{CONNECTIONS} -d{args.seconds}s`;
 bets spread over {SESSIONS} sessions; medians of {args.rounds} alternating rounds; no request
 failed and the ledger balanced afterwards ({entries:,} entries).

@@ -50,7 +50,7 @@ GOAL_RATE = 100e6
 RED = frozenset({1, 3, 5, 7, 9, 12, 14, 16, 18, 19, 21, 23, 25, 27, 30, 32, 34, 36})
 # Registers the command as cli.py does, for a checkout whose `parlor` lacks it.
 _FALLBACK = (
-    "import typer; from parlor.simulate_cli import simulate; app = typer.Typer();"
+    "import typer; from parlor.cli.simulate import simulate; app = typer.Typer();"
     " app.command()(simulate); app()"
 )
 
@@ -210,7 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         how = (
             "`parlor simulate`"
             if command[-1] == "simulate"
-            else "`parlor.simulate_cli.simulate` registered on a Typer app as cli.py registers it"
+            else "`parlor.cli.simulate.simulate` registered on a Typer app as cli.py registers it"
             " (this checkout's `parlor` did not list `simulate` yet)"
         )
         loop_seconds = statistics.median(run.seconds for run in loops)

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from parlor.cli import app
-from parlor.desktop import free_port, open_browser
+from parlor.run.desktop import free_port, open_browser
 
 
 def test_a_browser_that_opens_hears_nothing_more() -> None:

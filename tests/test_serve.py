@@ -11,15 +11,15 @@ import threading
 
 import pytest
 
-from parlor.serve import (
+from parlor.run.serve import (
     DoorProcess,
     PortInUse,
-    Supervisor,
     ensure_port_free,
     front_doors,
     settings_environment,
     web_environment,
 )
+from parlor.run.supervisor import Supervisor
 from parlor.settings import Settings
 
 

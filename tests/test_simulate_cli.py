@@ -11,7 +11,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from parlor.simulate_cli import MEANINGS, _format, simulate
+from parlor.cli.simulate import MEANINGS, _format, simulate
 
 app = typer.Typer()
 app.command()(simulate)
@@ -151,10 +151,10 @@ def test_json_and_plot_together(tmp_path: Path) -> None:
 
 
 def test_plot_needs_paths_and_finals(tmp_path: Path) -> None:
+    from parlor.cli.simulate import plot_report
+    from parlor.roulette.plans import Plan, Strategy
     from parlor.roulette.simulation import Simulation
     from parlor.roulette.simulation import simulate as run
-    from parlor.roulette.strategies import Plan, Strategy
-    from parlor.simulate_cli import plot_report
 
     report = run(Simulation(Plan(Strategy.FLAT), 10, 5, 10, seed=1))
     with pytest.raises(ValueError, match="paths"):
@@ -162,7 +162,7 @@ def test_plot_needs_paths_and_finals(tmp_path: Path) -> None:
 
 
 def test_default_workers(monkeypatch: pytest.MonkeyPatch) -> None:
-    from parlor import simulate_cli
+    from parlor.cli import simulate as simulate_cli
 
     document = run_json("flat", "--sessions", "10", "--spins", "5", "--seed", "1")
     assert document["run"]["workers"] == simulate_cli._default_workers() >= 1

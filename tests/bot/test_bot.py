@@ -17,19 +17,11 @@ import pytest
 from e2e_support import ParlorProcess
 from flaky_proxy import BEFORE, DROP, LOSE, UNAVAILABLE, Fault, FlakyProxy
 
-from parlor.bot import Bot, Round, Stop, Summary, open_table
+from parlor.bots.roulette import Bot, Round, Stop, Summary, open_table
 from parlor.client import RouletteClient, Session, SpinOutcome
 from parlor.house.ledger import LedgerReport
-from parlor.roulette.strategies import (
-    AtLimit,
-    Plan,
-    Player,
-    Stopped,
-    Strategy,
-    Wager,
-    Watch,
-    WhenShort,
-)
+from parlor.roulette.plans import AtLimit, Plan, Stopped, Strategy, WhenShort
+from parlor.roulette.strategies import Player, Wager, Watch
 from parlor.roulette.wheel import EUROPEAN, parse_pocket, wheel_for
 
 Audit = Callable[[], LedgerReport]

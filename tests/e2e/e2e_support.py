@@ -27,7 +27,7 @@ from typing import IO, Any, NoReturn
 
 import pytest
 
-from parlor.serve import port_answers
+from parlor.run.supervisor import port_answers
 
 #: Under CI=true every test must run: a missing component fails instead of skipping.
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

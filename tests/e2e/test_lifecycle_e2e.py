@@ -10,7 +10,7 @@ import httpx
 import pytest
 from e2e_support import READY, ParlorProcess, cannot_run
 
-from parlor.serve import PortInUse, ensure_port_free
+from parlor.run.serve import PortInUse, ensure_port_free
 from parlor.settings import Settings
 
 pytestmark = pytest.mark.slow

@@ -9,17 +9,9 @@ from fractions import Fraction
 import pytest
 
 from parlor.roulette.exact import ExactTooLarge, solve
+from parlor.roulette.plans import AtLimit, FibonacciWin, Plan, Strategy, WhenEmpty, WhenShort
 from parlor.roulette.simulation import FIGURES, Simulation, simulate
-from parlor.roulette.strategies import (
-    AtLimit,
-    FibonacciWin,
-    Plan,
-    Player,
-    Strategy,
-    Wager,
-    WhenEmpty,
-    WhenShort,
-)
+from parlor.roulette.strategies import Player, Wager
 from parlor.roulette.wheel import EUROPEAN
 
 #: What the Monte Carlo estimates (the theoretical edge it only computes).

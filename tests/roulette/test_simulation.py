@@ -8,6 +8,15 @@ import multiprocessing
 import numpy as np
 import pytest
 
+from parlor.roulette.plans import (
+    AtLimit,
+    FibonacciWin,
+    Plan,
+    PlanError,
+    Strategy,
+    WhenEmpty,
+    WhenShort,
+)
 from parlor.roulette.simulation import (
     CHUNK,
     FIGURES,
@@ -19,18 +28,7 @@ from parlor.roulette.simulation import (
     run_job,
     simulate,
 )
-from parlor.roulette.strategies import (
-    AtLimit,
-    FibonacciWin,
-    Plan,
-    PlanError,
-    Player,
-    Strategy,
-    Wager,
-    WhenEmpty,
-    WhenShort,
-    draw_index,
-)
+from parlor.roulette.strategies import Player, Wager, draw_index
 from parlor.roulette.wheel import EUROPEAN
 
 PLANS = [Plan(strategy) for strategy in Strategy] + [

@@ -11,21 +11,18 @@ import pytest
 
 from parlor.roulette import strategies as s
 from parlor.roulette.bets import BetKind, all_bets, make_bet
-from parlor.roulette.strategies import (
-    WATCH,
+from parlor.roulette.plans import (
     AtLimit,
     FibonacciWin,
     Plan,
     PlanError,
-    Player,
     Proposition,
     Stopped,
     Strategy,
-    Wager,
     WhenEmpty,
     WhenShort,
-    draw_index,
 )
+from parlor.roulette.strategies import WATCH, Player, Wager, draw_index
 from parlor.roulette.wheel import AMERICAN, DOUBLE_ZERO, EUROPEAN
 
 RED, BLACK, ZERO = 1, 2, 0
@@ -484,12 +481,12 @@ def test_codes_follow_the_enums() -> None:
 
 def test_params_point_at_the_layout() -> None:
     plan = Plan(Strategy.SEVENREDS, wheel=EUROPEAN)
-    p = plan.params()
+    p = s.params(plan)
     assert plan.bets[p[s.P_PROPOSITION]].kind is BetKind.BLACK
     assert plan.bets[p[s.P_WATCH]].kind is BetKind.RED
     assert p[s.P_POCKETS] == 37
     assert p[s.P_CHOICES] == len(plan.bets) == 152
-    ret = plan.payout_table()
+    ret = s.payout_table(plan)
     assert ret.shape == (152, 37)
     assert ret[p[s.P_WATCH], RED] == 2
     assert ret[p[s.P_WATCH], ZERO] == 0

@@ -33,14 +33,16 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
+from parlor.roulette.plans import Plan, Strategy
 from parlor.roulette.strategies import (
     P_WATCH,
     STOP,
     Int64s,
-    Plan,
-    Strategy,
     decide,
+    new_state,
     observe,
+    params,
+    payout_table,
     start,
     state_key,
 )
@@ -124,8 +126,8 @@ def _outcomes(ret: Int64s, propositions: range | list[int], watch: int) -> Outco
 
 
 def _explore(plan: Plan, bankroll: int, spins: int, max_states: int, max_cells: int) -> _Chain:
-    p = plan.params()
-    ret = plan.payout_table()
+    p = params(plan)
+    ret = payout_table(plan)
     watch = int(p[P_WATCH])
     mixed: Outcomes | None = None
     if plan.strategy is Strategy.RANDOM:
@@ -133,7 +135,7 @@ def _explore(plan: Plan, bankroll: int, spins: int, max_states: int, max_cells: 
         # whose outcomes mix over every proposition of the layout equally.
         mixed = _outcomes(ret, range(len(plan.bets)), watch)
     by_proposition: dict[int, Outcomes] = {}
-    first = plan.state(spins)
+    first = new_state(plan, spins)
     start(p, first)
     index: dict[tuple[int, tuple[int, ...]], int] = {(bankroll, state_key(plan, first)): 0}
     states: list[tuple[int, Int64s]] = [(bankroll, first)]

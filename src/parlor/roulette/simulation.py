@@ -36,7 +36,8 @@ from multiprocessing.context import BaseContext
 import numpy as np
 import numpy.typing as npt
 
-from parlor.roulette.strategies import Int64s, Plan, PlanError, play
+from parlor.roulette.plans import Plan, PlanError
+from parlor.roulette.strategies import Int64s, new_state, params, payout_table, play
 
 #: Sessions per chunk: the unit of seeding, so it is part of what a seed means.
 CHUNK = 8192
@@ -114,10 +115,10 @@ def play_sessions(
     duration, final, high, wagered = (np.empty(sessions, dtype=np.int64) for _ in range(4))
     path_rows = np.full((min(paths, sessions), spins + 1), -1, dtype=np.int64)
     path_rows[:, 0] = bankroll
-    st = plan.state(spins)
+    st = new_state(plan, spins)
     play(
-        plan.params(),
-        plan.payout_table(),
+        params(plan),
+        payout_table(plan),
         rng,
         bankroll,
         spins,

@@ -38,8 +38,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import StrEnum
-from fractions import Fraction
 from functools import lru_cache
 from typing import Any, TypeVar, cast
 
@@ -47,9 +45,21 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
-from parlor.roulette.bets import Bet, all_bets, expected_return, make_bet
-from parlor.roulette.wheel import AMERICAN, Wheel
-from parlor.settings import HouseLimits
+from parlor.roulette.bets import Bet
+from parlor.roulette.plans import (
+    OPPOSITE,
+    AtLimit,
+    FibonacciWin,
+    Plan,
+    PlanError,
+    Stopped,
+    Strategy,
+    WhenEmpty,
+    WhenShort,
+    layout,
+    proposition_index,
+)
+from parlor.roulette.wheel import Wheel
 
 Int64s = npt.NDArray[np.int64]
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -71,79 +81,6 @@ def _kernel(fn: _F) -> _F:
     # rules themselves. The loop allocates nothing, so it needs no counting.
     options: dict[str, Any] = {"_nrt": False}  # numba's own switch; its stubs do not list it
     return cast(_F, njit(cache=True, nogil=True, error_model="numpy", **options)(fn))
-
-
-class Strategy(StrEnum):
-    FLAT = "flat"
-    MARTINGALE = "martingale"
-    FIBONACCI = "fibonacci"
-    ONE_THREE_TWO_SIX = "1-3-2-6"
-    CANCELLATION = "cancellation"
-    DALEMBERT = "dalembert"
-    PAROLI = "paroli"
-    SEVENREDS = "sevenreds"
-    RANDOM = "random"
-
-
-class Proposition(StrEnum):
-    """The even-money propositions a progression can ride."""
-
-    RED = "red"
-    BLACK = "black"
-    EVEN = "even"
-    ODD = "odd"
-    LOW = "low"
-    HIGH = "high"
-
-
-#: Seven reds bets one side after a streak of the other.
-OPPOSITE = {
-    Proposition.RED: Proposition.BLACK,
-    Proposition.BLACK: Proposition.RED,
-    Proposition.EVEN: Proposition.ODD,
-    Proposition.ODD: Proposition.EVEN,
-    Proposition.LOW: Proposition.HIGH,
-    Proposition.HIGH: Proposition.LOW,
-}
-
-
-class AtLimit(StrEnum):
-    """When the wanted bet is above the table maximum."""
-
-    CAP = "cap"  # bet the maximum (the seed: "adjust the bets to be the table maximum")
-    LEAVE = "leave"
-    RESET = "reset"  # restart the progression and bet what it asks for then
-
-
-class WhenShort(StrEnum):
-    """When the wanted bet is more than what is left of the bankroll."""
-
-    LEAVE = "leave"  # as in Lott's simulator: a player who cannot cover the bet stops
-    ALL_IN = "all-in"
-    RESET = "reset"
-
-
-class WhenEmpty(StrEnum):
-    """Cancellation (Labouchère), when every number of the list is crossed out."""
-
-    LEAVE = "leave"  # as in Lott: the list's 21 units are won, the player retires
-    RESTART = "restart"  # write [1, 2, 3, 4, 5, 6] again and play on
-
-
-class Stopped(StrEnum):
-    """Why a ``Player`` stopped: what ``decide``'s STOP meant."""
-
-    BUSTED = "busted"  # no chips left
-    SHORT = "short"  # the next bet is more than the bankroll left (WhenShort leave, or reset)
-    ABOVE_MAX = "above-max"  # the next bet is above the table maximum (AtLimit leave, or reset)
-    LIST_DONE = "list-done"  # cancellation's list is all crossed out (WhenEmpty leave)
-
-
-class FibonacciWin(StrEnum):
-    """Fibonacci, after a win."""
-
-    RESET = "reset"  # back to the first term, as in Lott
-    BACK_TWO = "back-two"  # two terms back, as many casino guides teach
 
 
 # Integer codes the compiled code sees. Enum order is code order; a test checks it.
@@ -414,21 +351,8 @@ def play(  # pragma: no cover
 # ---------------------------------------------------------------------------
 # The plan: a strategy with every option that shapes its bets, validated.
 # ---------------------------------------------------------------------------
-
-
-class PlanError(ValueError):
-    """An option the plan cannot take; ``option`` names it as the CLI spells it."""
-
-    def __init__(self, option: str, message: str) -> None:
-        super().__init__(message)
-        self.option = option
-        self.message = message
-
-
-@lru_cache(maxsize=4)
-def layout(wheel: Wheel) -> tuple[Bet, ...]:
-    """Every proposition of ``wheel``'s layout, in ``all_bets`` order: the indices ``ret`` uses."""
-    return tuple(all_bets(wheel))
+# A plan as the compiled rules read it.
+# ---------------------------------------------------------------------------
 
 
 @lru_cache(maxsize=4)
@@ -442,87 +366,33 @@ def _payout_table(wheel: Wheel) -> Int64s:
     return ret
 
 
-def _index(wheel: Wheel, proposition: Proposition) -> int:
-    return layout(wheel).index(make_bet(proposition.value, None, wheel))
+def payout_table(plan: Plan) -> Int64s:
+    """``ret[proposition, pocket]``: stake multiple handed back (payout + 1, or 0)."""
+    return _payout_table(plan.wheel)
 
 
-@dataclass(frozen=True, slots=True)
-class Plan:
-    """How a strategy bets at one table. Defaults are documented in docs/strategies.md."""
+def params(plan: Plan) -> Int64s:
+    """The parameter vector ``p`` the compiled rules read."""
+    p = np.zeros(P_SIZE, dtype=np.int64)
+    p[P_STRATEGY] = list(Strategy).index(plan.strategy)
+    p[P_BASE] = plan.base
+    p[P_MAX] = plan.table_max
+    p[P_AT_LIMIT] = list(AtLimit).index(plan.at_limit)
+    p[P_WHEN_SHORT] = list(WhenShort).index(plan.when_short)
+    p[P_WHEN_EMPTY] = list(WhenEmpty).index(plan.when_empty)
+    p[P_FIB_WIN] = list(FibonacciWin).index(plan.fibonacci_win)
+    p[P_PROPOSITION] = proposition_index(plan.wheel, plan.side)
+    p[P_WATCH] = proposition_index(plan.wheel, OPPOSITE[plan.side])
+    p[P_POCKETS] = plan.wheel.pocket_count
+    p[P_CHOICES] = len(plan.bets)
+    p[P_MAX_UNITS] = plan.table_max // plan.base  # spares a division per spin
+    return p
 
-    strategy: Strategy
-    base: int = 1
-    table_max: int = HouseLimits().default_table_max
-    wheel: Wheel = AMERICAN
-    #: None: red, or black for seven reds (which then watches for reds).
-    proposition: Proposition | None = None
-    at_limit: AtLimit = AtLimit.CAP
-    when_short: WhenShort = WhenShort.LEAVE
-    when_empty: WhenEmpty = WhenEmpty.LEAVE
-    fibonacci_win: FibonacciWin = FibonacciWin.RESET
 
-    #: Bounds that keep every bankroll and sum far inside int64.
-    MAX_CHIPS = 10**9
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.base <= self.MAX_CHIPS:
-            raise PlanError("base", f"the base bet must be 1 to {self.MAX_CHIPS}, not {self.base}")
-        if not 1 <= self.table_max <= self.MAX_CHIPS:
-            raise PlanError(
-                "max", f"the table maximum must be 1 to {self.MAX_CHIPS}, not {self.table_max}"
-            )
-        if self.base > self.table_max:
-            raise PlanError(
-                "base", f"the base bet {self.base} is above the table maximum {self.table_max}"
-            )
-        if self.strategy is Strategy.RANDOM and self.proposition is not None:
-            raise PlanError(
-                "proposition", "the random strategy picks its own proposition on every spin"
-            )
-
-    @property
-    def side(self) -> Proposition:
-        """The even-money proposition bet (the random strategy has none of its own)."""
-        if self.proposition is not None:
-            return self.proposition
-        return Proposition.BLACK if self.strategy is Strategy.SEVENREDS else Proposition.RED
-
-    @property
-    def bets(self) -> tuple[Bet, ...]:
-        return layout(self.wheel)
-
-    def payout_table(self) -> Int64s:
-        """``ret[proposition, pocket]``: stake multiple handed back (payout + 1, or 0)."""
-        return _payout_table(self.wheel)
-
-    def params(self) -> Int64s:
-        """The parameter vector ``p`` the compiled rules read."""
-        p = np.zeros(P_SIZE, dtype=np.int64)
-        p[P_STRATEGY] = list(Strategy).index(self.strategy)
-        p[P_BASE] = self.base
-        p[P_MAX] = self.table_max
-        p[P_AT_LIMIT] = list(AtLimit).index(self.at_limit)
-        p[P_WHEN_SHORT] = list(WhenShort).index(self.when_short)
-        p[P_WHEN_EMPTY] = list(WhenEmpty).index(self.when_empty)
-        p[P_FIB_WIN] = list(FibonacciWin).index(self.fibonacci_win)
-        p[P_PROPOSITION] = _index(self.wheel, self.side)
-        p[P_WATCH] = _index(self.wheel, OPPOSITE[self.side])
-        p[P_POCKETS] = self.wheel.pocket_count
-        p[P_CHOICES] = len(self.bets)
-        p[P_MAX_UNITS] = self.table_max // self.base  # spares a division per spin
-        return p
-
-    def state(self, spins: int) -> Int64s:
-        """A state array with room for ``spins`` spins (a Labouchère list grows one a loss)."""
-        room = len(CANCELLATION_START) + spins + 1 if self.strategy is Strategy.CANCELLATION else 0
-        return np.zeros(LIST_AT + room, dtype=np.int64)
-
-    def theoretical_edge(self) -> Fraction:
-        """Expected net per chip wagered: the house edge of the bets, negated."""
-        if self.strategy is Strategy.RANDOM:  # every proposition equally often, same stake
-            returns = [expected_return(bet, self.wheel) for bet in self.bets]
-            return sum(returns, Fraction(0)) / len(returns)
-        return expected_return(make_bet(self.side.value, None, self.wheel), self.wheel)
+def new_state(plan: Plan, spins: int) -> Int64s:
+    """A state array with room for ``spins`` spins (a Labouchère list grows one a loss)."""
+    room = len(CANCELLATION_START) + spins + 1 if plan.strategy is Strategy.CANCELLATION else 0
+    return np.zeros(LIST_AT + room, dtype=np.int64)
 
 
 def state_key(plan: Plan, st: Int64s) -> tuple[int, ...]:
@@ -574,9 +444,9 @@ class Player:
         #: Once stopped: why, and the stake it would have placed (0 when there was none).
         self.stop_reason: Stopped | None = None
         self.wanted = 0
-        self._p = plan.params()
-        self._ret = plan.payout_table()
-        self._st = plan.state(64)
+        self._p = params(plan)
+        self._ret = payout_table(plan)
+        self._st = new_state(plan, 64)
         self._rng = rng if rng is not None else np.random.default_rng()
         self._pending: tuple[int, int] | None = None
         start(self._p, self._st)

@@ -11,14 +11,10 @@ The seed's ``Wheel.spin()`` computed ``high`` as ``n >= 18``, ``twelve`` as
 ``describe()`` gives the corrected meanings (DESIGN.md "Seed corrections"):
 ``high`` is 19–36, ``twelve`` is the dozen 1–3, ``column`` is 1–3 with
 1, 4, 7, … in column 1, and all three are ``None`` for 0 and 00.
-``HouseWheel`` uses the rng it is given (the OS CSPRNG by default).
 """
 
 from __future__ import annotations
 
-import random
-import secrets
-import threading
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal
@@ -162,26 +158,3 @@ def describe(pocket: int) -> Spin:
         twelve=dozen(pocket),
         column=column(pocket),
     )
-
-
-class HouseWheel:
-    """The seed's stateless ``/json/`` spinner, drawing from the OS CSPRNG.
-
-    Thread-safe: the count is the only state, and it is guarded.
-    """
-
-    def __init__(self, wheel: Wheel = AMERICAN, rng: random.Random | None = None) -> None:
-        self.wheel = wheel
-        self._rng = rng if rng is not None else secrets.SystemRandom()
-        self._lock = threading.Lock()
-        self._count = 0
-
-    @property
-    def count(self) -> int:
-        return self._count
-
-    def spin(self) -> Spin:
-        pocket = self._rng.randrange(self.wheel.pocket_count)
-        with self._lock:
-            self._count += 1
-        return describe(pocket)

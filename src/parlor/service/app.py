@@ -11,13 +11,12 @@ import falcon
 
 from parlor.house.errors import HouseError
 from parlor.house.roulette import RouletteHouse
-from parlor.roulette.wheel import HouseWheel
 from parlor.service import jsoncodec
 from parlor.service.api import add_api_routes
 from parlor.service.openapi import openapi_document
 from parlor.service.problems import handle_house_error, handle_unexpected, serialize_problem
 from parlor.service.represent import rules_json
-from parlor.service.seed_routes import add_seed_routes
+from parlor.service.seed_routes import HouseWheel, add_seed_routes
 from parlor.settings import Settings
 from parlor.store.db import open_database
 from parlor.store.schema import migrate

@@ -8,12 +8,39 @@ Server". Bodies may arrive labelled as a form, as urllib sends them by default.
 from __future__ import annotations
 
 import html
+import random
+import secrets
+import threading
 
 import falcon
 
 from parlor.house.roulette import RouletteHouse
-from parlor.roulette.wheel import HouseWheel
+from parlor.roulette import wheel as rules
+from parlor.roulette.wheel import AMERICAN, Wheel, describe
 from parlor.service import api
+
+
+class HouseWheel:
+    """The seed's stateless ``/json/`` spinner, drawing from the OS CSPRNG.
+
+    Thread-safe: the count is the only state, and it is guarded.
+    """
+
+    def __init__(self, wheel: Wheel = AMERICAN, rng: random.Random | None = None) -> None:
+        self.wheel = wheel
+        self._rng = rng if rng is not None else secrets.SystemRandom()
+        self._lock = threading.Lock()
+        self._count = 0
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+    def spin(self) -> rules.Spin:
+        pocket = self._rng.randrange(self.wheel.pocket_count)
+        with self._lock:
+            self._count += 1
+        return describe(pocket)
 
 
 class WheelJson:

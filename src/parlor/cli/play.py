@@ -1,7 +1,7 @@
 """``parlor play``: a betting strategy against a running roulette service, live.
 
-``cli.py`` registers it with ``app.command()(play)``. The playing happens in
-``parlor.bot`` (a ``strategies.Player`` driven through the client SDK); this
+The playing happens in
+``parlor.bots.roulette`` (a ``strategies.Player`` driven through the client SDK); this
 module reads options, prints a line per spin and the summary, and turns every
 way of failing into a message and an exit status:
 
@@ -14,26 +14,11 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
 import typer
 
-from parlor.bot import Bot, Round, Stop, Summary, open_table
-from parlor.client import ClientError, OutcomeUnknown, ProblemError, RouletteClient, Session
-from parlor.roulette.strategies import (
-    AtLimit,
-    FibonacciWin,
-    Plan,
-    PlanError,
-    Player,
-    Strategy,
-    WhenEmpty,
-    WhenShort,
-)
-from parlor.roulette.wheel import WheelKind, color, parse_pocket, wheel_for
-from parlor.settings import HouseLimits
-from parlor.strategy_options import (
+from parlor.cli.strategy import (
     FLAGS,
     AtLimitOption,
     FibonacciWinOption,
@@ -44,6 +29,21 @@ from parlor.strategy_options import (
     WhenShortOption,
     usage_error,
 )
+from parlor.roulette.plans import (
+    AtLimit,
+    FibonacciWin,
+    Plan,
+    PlanError,
+    Strategy,
+    WhenEmpty,
+    WhenShort,
+)
+from parlor.roulette.wheel import WheelKind, color, parse_pocket, wheel_for
+from parlor.settings import HouseLimits
+
+if TYPE_CHECKING:
+    from parlor.bots.roulette import Round, Summary
+    from parlor.client import RouletteClient, Session
 
 #: Exit statuses (see the module docstring).
 FAILED = 2
@@ -140,6 +140,13 @@ def play(
     Exit status: 0 when the strategy stopped by itself, 2 when the house
     refused or could not be reached, 130 after Ctrl+C.
     """
+    # Imported here, not at the top: `parlor --help` needs none of them.
+    import numpy as np
+
+    from parlor.bots.roulette import Bot
+    from parlor.client import RouletteClient
+    from parlor.roulette.strategies import Player
+
     try:  # the options on their own, before asking the house for anything
         draft = Plan(
             strategy,
@@ -199,6 +206,9 @@ def _open(
     wheel: WheelKind,
 ) -> Session:
     """The session the bot plays, or ``_Failed`` saying why there is none."""
+    from parlor.bots.roulette import open_table
+    from parlor.client import ClientError, OutcomeUnknown, ProblemError
+
     try:
         return open_table(
             client, strategy, budget=budget, base=base, table_max=table_max, wheel=wheel.value
@@ -265,6 +275,12 @@ def _summary(summary: Summary, server: str) -> list[str]:
 
 
 def _exit_code(summary: Summary) -> int:
+    from parlor.bots.roulette import Stop
+
     if summary.failed:
         return FAILED
     return INTERRUPTED if summary.stop is Stop.INTERRUPTED else 0
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(play)

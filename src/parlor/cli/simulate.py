@@ -1,6 +1,6 @@
 """``parlor simulate``: the Monte Carlo of a betting strategy, as a Typer command.
 
-``cli.py`` registers it with ``app.command()(simulate)``. The work happens in
+The work happens in
 ``parlor.roulette.simulation`` (and ``exact`` for ``--exact``); this module
 reads options, shows progress, and writes the report as a table, JSON or a plot.
 """
@@ -20,7 +20,17 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from parlor.roulette.strategies import (
+from parlor.cli.strategy import (
+    AtLimitOption,
+    FibonacciWinOption,
+    PropositionOption,
+    StrategyArgument,
+    WheelOption,
+    WhenEmptyOption,
+    WhenShortOption,
+    usage_error,
+)
+from parlor.roulette.plans import (
     AtLimit,
     FibonacciWin,
     Plan,
@@ -31,16 +41,6 @@ from parlor.roulette.strategies import (
 )
 from parlor.roulette.wheel import WheelKind, wheel_for
 from parlor.settings import HouseLimits
-from parlor.strategy_options import (
-    AtLimitOption,
-    FibonacciWinOption,
-    PropositionOption,
-    StrategyArgument,
-    WheelOption,
-    WhenEmptyOption,
-    WhenShortOption,
-    usage_error,
-)
 
 if TYPE_CHECKING:
     from parlor.roulette.exact import Exact
@@ -364,3 +364,7 @@ def plot_report(report: Report, path: Path) -> None:
         f" base {plan.base:,}, max {plan.table_max:,}, {sim.spins:,} spins"
     )
     figure.savefig(path, dpi=110)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(simulate)

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import IO
 
-from parlor.serve import Supervisor, front_doors, say_line
+from parlor.run.serve import front_doors, say_line
+from parlor.run.supervisor import Supervisor
 from parlor.settings import Settings
 
 HOST = "127.0.0.1"

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from parlor.roulette.strategies import (
+from parlor.roulette.plans import (
     AtLimit,
     FibonacciWin,
     PlanError,

@@ -45,7 +45,8 @@ from parlor.client import (
     ServiceUnavailable,
     Session,
 )
-from parlor.roulette.strategies import Player, Stopped, Strategy, Wager
+from parlor.roulette.plans import Stopped, Strategy
+from parlor.roulette.strategies import Player, Wager
 from parlor.roulette.wheel import parse_pocket, wheel_for
 
 __all__ = ["FAILURES", "Bot", "Round", "Stop", "Summary", "open_table"]

@@ -1,0 +1,1 @@
+"""Programs that play against parlor through its client SDK: the roulette bot."""
