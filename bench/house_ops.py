@@ -53,8 +53,8 @@ from rich.table import Table
 
 from mdsection import replace_section
 from parlor.house.errors import HouseError
-from parlor.house.ledger import check_ledger
-from parlor.house.roulette import HOUSE_ACCOUNT, RouletteHouse
+from parlor.house.ledger import HOUSE_ACCOUNT, check_ledger
+from parlor.house.roulette import RouletteHouse
 from parlor.roulette import fairness
 from parlor.roulette.bets import make_bet
 from parlor.roulette.wheel import wheel_for

@@ -1,4 +1,8 @@
-"""The audit: prove the ledger balances and agrees with every balance.
+"""The books: how chips are written down, and the audit that proves they balance.
+
+Every movement of chips is a double entry (``double_entry``): the amount to
+one account and its negation to the house, so the sum over all accounts never
+changes. The house writes them with ``LEDGER_INSERT``, and nothing else does.
 
 ``check_ledger()`` reads the whole store in one read transaction and checks:
 
@@ -19,8 +23,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from parlor.house.roulette import HOUSE_ACCOUNT
 from parlor.store.db import Database
+
+HOUSE_ACCOUNT = "house"
+
+#: One ledger entry; ``double_entry`` makes them in pairs.
+LEDGER_INSERT = (
+    "INSERT INTO ledger (account, amount, reason, session_id, bet_id, spin, at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+
+Entry = tuple[str, int, str, str, int | None, int | None, str]
+
+
+def double_entry(
+    session_id: str,
+    amount: int,
+    reason: str,
+    at: str,
+    *,
+    bet_id: int | None = None,
+    spin: int | None = None,
+) -> tuple[Entry, Entry]:
+    """``amount`` chips moving from the house to the session (negative: back), as two entries."""
+    return (
+        (session_id, amount, reason, session_id, bet_id, spin, at),
+        (HOUSE_ACCOUNT, -amount, reason, session_id, bet_id, spin, at),
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,8 @@ the ledger (see ``_move``). A bet debits the player's balance when it is placed;
 a spin settles each open bet of the session exactly once; withdrawing or ending
 a session refunds open bets. Operations on one session serialize: SQLite's
 ``BEGIN IMMEDIATE`` and PostgreSQL's ``SELECT … FOR UPDATE`` of the session row.
+Reads lock nothing: they run in read-only transactions on a snapshot (WAL on
+SQLite, REPEATABLE READ on PostgreSQL), so a GET never waits behind a bet.
 
 Every check happens before the first write, so a refused operation raises one
 of ``parlor.house.errors`` and changes nothing.
@@ -16,7 +18,7 @@ import secrets
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -33,6 +35,7 @@ from parlor.house.errors import (
     UnknownBet,
     UnknownSession,
 )
+from parlor.house.ledger import HOUSE_ACCOUNT, LEDGER_INSERT, double_entry
 from parlor.roulette import fairness
 from parlor.roulette.bets import (
     Bet,
@@ -45,9 +48,19 @@ from parlor.roulette.bets import (
 )
 from parlor.roulette.wheel import Spin, WheelKind, describe, wheel_for
 from parlor.settings import HouseLimits
-from parlor.store.db import Database, StoreBusy, Transaction
+from parlor.store.db import Database, Row, StoreBusy, Transaction
 
-HOUSE_ACCOUNT = "house"
+__all__ = [
+    "HOUSE_ACCOUNT",
+    "MAX_ID",
+    "BetReceipt",
+    "PlacedBet",
+    "RouletteHouse",
+    "SessionState",
+    "SpinRecord",
+    "SpinResult",
+]
+
 #: Ids and counters are 64-bit in the database; a larger number names nothing.
 MAX_ID = 2**63 - 1
 T = TypeVar("T")
@@ -55,7 +68,7 @@ T = TypeVar("T")
 _SESSION_COLUMNS = (
     "id, name, wheel, la_partage, table_min, table_max, bankroll, balance, open_stake,"
     " bet_count, spin_count, server_seed, server_seed_hash, client_seed, status,"
-    " opened_at, ended_at, version"
+    " opened_at, ended_at, version, settled_through"
 )
 _BET_COLUMNS = "id, confirmation, kind, numbers, amount, status, spin, payout, outcome, placed_at"
 
@@ -139,50 +152,62 @@ def _new_session_id() -> str:
     return secrets.token_urlsafe(16)  # 128 bits: the id is the only credential
 
 
-def _session_from_row(row: Sequence[object]) -> SessionState:
-    (sid, name, wheel, la_partage, tmin, tmax, bankroll, balance, open_stake,
-     bet_count, spin_count, seed, seed_hash, client_seed, status, opened, ended,
-     version) = row  # fmt: skip
-    return SessionState(
-        id=str(sid),
-        name=str(name),
-        wheel=WheelKind(str(wheel)),
-        la_partage=bool(la_partage),
-        table_min=int(tmin),  # type: ignore[call-overload]
-        table_max=int(tmax),  # type: ignore[call-overload]
-        bankroll=int(bankroll),  # type: ignore[call-overload]
-        balance=int(balance),  # type: ignore[call-overload]
-        open_stake=int(open_stake),  # type: ignore[call-overload]
-        bet_count=int(bet_count),  # type: ignore[call-overload]
-        spin_count=int(spin_count),  # type: ignore[call-overload]
-        server_seed_hash=str(seed_hash),
-        client_seed=str(client_seed),
-        status=str(status),
-        opened_at=str(opened),
-        ended_at=None if ended is None else str(ended),
-        server_seed=str(seed) if status == "ended" else None,
-        version=int(version),  # type: ignore[call-overload]
-    )
+@dataclass(frozen=True, slots=True)
+class _SessionRow:
+    """A sessions row as the house reads it: the one place its columns get their types."""
+
+    state: SessionState
+    #: Kept out of ``state`` while the session is open.
+    server_seed: str
+    #: Bets with a confirmation at or below this are settled, withdrawn or refunded.
+    settled_through: int
+
+    @classmethod
+    def parse(cls, row: Row) -> _SessionRow:
+        (sid, name, wheel, la_partage, tmin, tmax, bankroll, balance, open_stake,
+         bet_count, spin_count, seed, seed_hash, client_seed, status, opened, ended,
+         version, settled_through) = row  # fmt: skip
+        state = SessionState(
+            id=str(sid),
+            name=str(name),
+            wheel=WheelKind(str(wheel)),
+            la_partage=bool(la_partage),
+            table_min=int(tmin),
+            table_max=int(tmax),
+            bankroll=int(bankroll),
+            balance=int(balance),
+            open_stake=int(open_stake),
+            bet_count=int(bet_count),
+            spin_count=int(spin_count),
+            server_seed_hash=str(seed_hash),
+            client_seed=str(client_seed),
+            status=str(status),
+            opened_at=str(opened),
+            ended_at=None if ended is None else str(ended),
+            server_seed=str(seed) if status == "ended" else None,
+            version=int(version),
+        )
+        return cls(state, str(seed), int(settled_through))
 
 
 def _encode_numbers(bet: Bet) -> str:
     return ",".join(map(str, bet.numbers))
 
 
-def _bet_from_row(row: Sequence[object], wheel: WheelKind) -> PlacedBet:
+def _bet_from_row(row: Row, wheel: WheelKind) -> PlacedBet:
     _id, confirmation, kind, numbers, amount, status, spin, payout, outcome, placed_at = row
     stored = str(numbers)
     bet = stored_bet(
         str(kind), [int(n) for n in stored.split(",")] if stored else [], wheel_for(wheel)
     )
     return PlacedBet(
-        confirmation=int(confirmation),  # type: ignore[call-overload]
+        confirmation=int(confirmation),
         bet=bet,
-        amount=int(amount),  # type: ignore[call-overload]
+        amount=int(amount),
         status=str(status),
-        spin=None if spin is None else int(spin),  # type: ignore[call-overload]
-        payout=None if payout is None else int(payout),  # type: ignore[call-overload]
-        outcome=None if outcome is None else int(outcome),  # type: ignore[call-overload]
+        spin=None if spin is None else int(spin),
+        payout=None if payout is None else int(payout),
+        outcome=None if outcome is None else int(outcome),
         placed_at=str(placed_at),
     )
 
@@ -276,15 +301,19 @@ class RouletteHouse:
     def _now(self) -> str:
         return self._clock().isoformat(timespec="microseconds")
 
-    def _lock_session(self, tx: Transaction, session_id: object, columns: str) -> Sequence[object]:
+    @staticmethod
+    def _session_row(tx: Transaction, session_id: object, *, lock: bool) -> _SessionRow:
+        """The session's row; with ``lock``, held until ``tx`` ends (writes only)."""
         if not isinstance(session_id, str):
             raise UnknownSession(str(session_id))
         row = tx.one(
-            f"SELECT {columns} FROM sessions WHERE id = ?{tx.dialect.lock_rows}", (session_id,)
+            f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id = ?"
+            + (tx.dialect.lock_rows if lock else ""),
+            (session_id,),
         )
         if row is None:
             raise UnknownSession(session_id)
-        return row
+        return _SessionRow.parse(row)
 
     @staticmethod
     def _move(
@@ -295,15 +324,10 @@ class RouletteHouse:
         at: str,
         *,
         bet_id: int | None = None,
-        spin: int | None = None,
     ) -> None:
         """Record ``amount`` chips moving from the house to the session (negative: back)."""
-        tx.execute(
-            "INSERT INTO ledger (account, amount, reason, session_id, bet_id, spin, at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?)",
-            (session_id, amount, reason, session_id, bet_id, spin, at,
-             HOUSE_ACCOUNT, -amount, reason, session_id, bet_id, spin, at),
-        )  # fmt: skip
+        to_session, from_house = double_entry(session_id, amount, reason, at, bet_id=bet_id)
+        tx.execute(LEDGER_INSERT + ", (?, ?, ?, ?, ?, ?, ?)", (*to_session, *from_house))
 
     # -- sessions ---------------------------------------------------------------
 
@@ -372,30 +396,26 @@ class RouletteHouse:
                  now),
             )  # fmt: skip
             self._move(tx, session_id, chips, "bankroll", now)
-            row = tx.one(f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id = ?", (session_id,))
-            assert row is not None
-            return _session_from_row(row)
+            return self._session_row(tx, session_id, lock=False).state
 
         return self._write(work)
 
     def session(self, session_id: str) -> SessionState:
         with self._reading() as tx:
-            return _session_from_row(self._lock_session(tx, session_id, _SESSION_COLUMNS))
+            return self._session_row(tx, session_id, lock=False).state
 
     def end_session(self, session_id: str) -> SessionState:
         """End the session: refund its open bets and reveal its server seed."""
 
         def work(tx: Transaction) -> tuple[SessionState, int | None]:
-            status, settled_through, version = self._lock_session(
-                tx, session_id, "status, settled_through, version"
-            )
-            if status == "ended":
+            row = self._session_row(tx, session_id, lock=True)
+            if row.state.ended:
                 raise SessionEnded(session_id)
             now = self._now()
             for bet_id, amount in tx.all(
                 "SELECT id, amount FROM bets WHERE session_id = ? AND confirmation > ?"
                 " AND status = 'open'",
-                (session_id, settled_through),
+                (session_id, row.settled_through),
             ):
                 tx.execute(
                     "UPDATE bets SET status = 'refunded', payout = amount, outcome = 0"
@@ -407,11 +427,9 @@ class RouletteHouse:
                 "UPDATE sessions SET status = 'ended', ended_at = ?,"
                 " balance = balance + open_stake, open_stake = 0, settled_through = bet_count,"
                 " version = ? WHERE id = ?",
-                (now, int(version) + 1, session_id),  # type: ignore[call-overload]
+                (now, row.state.version + 1, session_id),
             )
-            ended = tx.one(f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id = ?", (session_id,))
-            assert ended is not None
-            state = _session_from_row(ended)
+            state = self._session_row(tx, session_id, lock=False).state
             return state, state.version
 
         return self._change(session_id, work)
@@ -435,31 +453,25 @@ class RouletteHouse:
             raise InvalidBet(error.field, error.message) from None
 
         def work(tx: Transaction) -> tuple[BetReceipt, int | None]:
-            wheel, table_min, table_max, balance, open_stake, bet_count, status, version = (
-                self._lock_session(
-                    tx,
-                    session_id,
-                    "wheel, table_min, table_max, balance, open_stake, bet_count, status, version",
-                )
-            )
+            session = self._session_row(tx, session_id, lock=True).state
             try:
-                bet = make_bet(kind, numbers, wheel_for(str(wheel)))
+                bet = make_bet(kind, numbers, wheel_for(session.wheel))
             except RuleViolation as error:
                 raise InvalidBet(error.field, error.message) from None
             fingerprint = f"{bet.kind}:{_encode_numbers(bet)}:{stake}"
             if idempotency_key is not None:
-                replay = self._replay(tx, session_id, idempotency_key, fingerprint, str(wheel))
+                replay = self._replay(tx, session_id, idempotency_key, fingerprint, session.wheel)
                 if replay is not None:
                     return replay, None
-            if status == "ended":
+            if session.ended:
                 raise SessionEnded(session_id)
-            self._check_stake(stake, int(table_min), int(table_max), int(open_stake))  # type: ignore[call-overload]
-            if stake > int(balance):  # type: ignore[call-overload]
-                raise InsufficientBalance(stake, int(balance))  # type: ignore[call-overload]
+            self._check_stake(stake, session.table_min, session.table_max, session.open_stake)
+            if stake > session.balance:
+                raise InsufficientBalance(stake, session.balance)
             now = self._now()
-            confirmation = int(bet_count) + 1  # type: ignore[call-overload]
-            new_balance = int(balance) - stake  # type: ignore[call-overload]
-            new_version = int(version) + 1  # type: ignore[call-overload]
+            confirmation = session.bet_count + 1
+            new_balance = session.balance - stake
+            new_version = session.version + 1
             tx.execute(
                 "UPDATE sessions SET balance = ?, open_stake = open_stake + ?, bet_count = ?,"
                 " version = ? WHERE id = ?",
@@ -496,7 +508,7 @@ class RouletteHouse:
             )
 
     def _replay(
-        self, tx: Transaction, session_id: str, key: str, fingerprint: str, wheel: str
+        self, tx: Transaction, session_id: str, key: str, fingerprint: str, wheel: WheelKind
     ) -> BetReceipt | None:
         found = tx.one(
             "SELECT fingerprint, confirmation, balance FROM idempotency_keys"
@@ -508,7 +520,7 @@ class RouletteHouse:
         if found[0] != fingerprint:
             raise IdempotencyMismatch(key)
         return BetReceipt(
-            self._read_bet(tx, session_id, int(found[1]), WheelKind(wheel)),
+            self._read_bet(tx, session_id, int(found[1]), wheel),
             int(found[2]),
             replayed=True,
         )
@@ -517,10 +529,10 @@ class RouletteHouse:
         """Take an open bet back off the table and refund its stake."""
 
         def work(tx: Transaction) -> tuple[BetReceipt, int | None]:
-            wheel, status = self._lock_session(tx, session_id, "wheel, status")
-            if status == "ended":
+            session = self._session_row(tx, session_id, lock=True).state
+            if session.ended:
                 raise SessionEnded(session_id)
-            placed = self._read_bet(tx, session_id, confirmation, WheelKind(str(wheel)))
+            placed = self._read_bet(tx, session_id, confirmation, session.wheel)
             if placed.status != "open":
                 raise BetNotOpen(placed.confirmation, placed.status)
             now = self._now()
@@ -537,18 +549,15 @@ class RouletteHouse:
             )
             assert balance is not None
             self._move(tx, session_id, placed.amount, "withdraw", now, bet_id=int(row[0]))
-            withdrawn = PlacedBet(
-            placed.confirmation, placed.bet, placed.amount, "withdrawn", None, None, None,
-            placed.placed_at,
-            )  # fmt: skip
+            withdrawn = replace(placed, status="withdrawn")
             return BetReceipt(withdrawn, int(balance[0])), int(balance[1])
 
         return self._change(session_id, work)
 
     def bet(self, session_id: str, confirmation: object) -> PlacedBet:
         with self._reading() as tx:
-            (wheel,) = self._lock_session(tx, session_id, "wheel")
-            return self._read_bet(tx, session_id, confirmation, WheelKind(str(wheel)))
+            session = self._session_row(tx, session_id, lock=False).state
+            return self._read_bet(tx, session_id, confirmation, session.wheel)
 
     def _read_bet(
         self, tx: Transaction, session_id: str, confirmation: object, wheel: WheelKind
@@ -578,16 +587,16 @@ class RouletteHouse:
         if not 1 <= limit <= 10_000:
             raise InvalidRequest("limit", "limit must be between 1 and 10000")
         with self._reading() as tx:
-            wheel, settled_through = self._lock_session(tx, session_id, "wheel, settled_through")
+            row = self._session_row(tx, session_id, lock=False)
             if status == "open":  # none at or below the mark
-                after = max(after, int(settled_through))  # type: ignore[call-overload]
+                after = max(after, row.settled_through)
             query = f"SELECT {_BET_COLUMNS} FROM bets WHERE session_id = ? AND confirmation > ?"
             params: list[object] = [session_id, after]
             if status is not None:
                 query += " AND status = ?"
                 params.append(status)
             rows = tx.all(query + " ORDER BY confirmation LIMIT ?", [*params, limit])
-        return [_bet_from_row(row, WheelKind(str(wheel))) for row in rows]
+        return [_bet_from_row(bet_row, row.state.wheel) for bet_row in rows]
 
     # -- spins ------------------------------------------------------------------
 
@@ -601,65 +610,46 @@ class RouletteHouse:
         expected_number = None if expected is None else _whole("spin", expected, 1, MAX_ID)
 
         def work(tx: Transaction) -> tuple[SpinResult, int | None]:
-            (wheel_name, la_partage, balance, spin_count, seed, client_seed, status, mark,
-             version) = self._lock_session(
-                tx,
-                session_id,
-                "wheel, la_partage, balance, spin_count, server_seed, client_seed, status,"
-                " settled_through, version",
-            )  # fmt: skip
-            if status == "ended":
+            row = self._session_row(tx, session_id, lock=True)
+            session = row.state
+            if session.ended:
                 raise SessionEnded(session_id)
-            wheel = wheel_for(str(wheel_name))
-            number = int(spin_count) + 1  # type: ignore[call-overload]
+            wheel = wheel_for(session.wheel)
+            number = session.spin_count + 1
             if expected_number is not None and expected_number != number:
                 raise SpinOutOfTurn(session_id, expected_number, number - 1)
-            pocket = fairness.draw(str(seed), str(client_seed), number, wheel.pocket_count)
+            pocket = fairness.draw(row.server_seed, session.client_seed, number, wheel.pocket_count)
             now = self._now()
             settled: list[PlacedBet] = []
             updates: list[tuple[int, int, int, int]] = []
             ledger: list[tuple[object, ...]] = []
             paid = 0
-            for row in tx.all(
+            for bet_row in tx.all(
                 f"SELECT {_BET_COLUMNS} FROM bets WHERE session_id = ? AND confirmation > ?"
                 " AND status = 'open' ORDER BY confirmation",
-                (session_id, mark),
+                (session_id, row.settled_through),
             ):
-                placed = _bet_from_row(row, wheel.kind)
-                payout = settle(placed.bet, placed.amount, pocket, la_partage=bool(la_partage))
+                placed = _bet_from_row(bet_row, wheel.kind)
+                payout = settle(placed.bet, placed.amount, pocket, la_partage=session.la_partage)
                 outcome = payout - placed.amount
-                bet_id = int(row[0])
+                bet_id = int(bet_row[0])
                 updates.append((number, payout, outcome, bet_id))
                 if payout:
                     paid += payout
-                    ledger.append((session_id, payout, "payout", session_id, bet_id, number, now))
-                    ledger.append(
-                        (HOUSE_ACCOUNT, -payout, "payout", session_id, bet_id, number, now)
+                    ledger += double_entry(
+                        session_id, payout, "payout", now, bet_id=bet_id, spin=number
                     )
                 settled.append(
-                    PlacedBet(
-                        placed.confirmation,
-                        placed.bet,
-                        placed.amount,
-                        "settled",
-                        number,
-                        payout,
-                        outcome,
-                        placed.placed_at,
-                    )
+                    replace(placed, status="settled", spin=number, payout=payout, outcome=outcome)
                 )
             tx.executemany(
                 "UPDATE bets SET status = 'settled', spin = ?, payout = ?, outcome = ?"
                 " WHERE id = ? AND status = 'open'",
                 updates,
             )
-            tx.executemany(
-                "INSERT INTO ledger (account, amount, reason, session_id, bet_id, spin, at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                ledger,
-            )
-            new_balance = int(balance) + paid  # type: ignore[call-overload]
-            new_version = int(version) + 1  # type: ignore[call-overload]
+            tx.executemany(LEDGER_INSERT, ledger)
+            new_balance = session.balance + paid
+            new_version = session.version + 1
             tx.execute(
                 "UPDATE sessions SET balance = ?, open_stake = 0, spin_count = ?,"
                 " settled_through = bet_count, version = ? WHERE id = ?",
@@ -677,7 +667,7 @@ class RouletteHouse:
     def spins(self, session_id: str, *, last: int | None = None) -> list[SpinRecord]:
         """The session's spins, oldest first; only the newest ``last`` when given."""
         with self._reading() as tx:
-            self._lock_session(tx, session_id, "id")
+            self._session_row(tx, session_id, lock=False)
             if last is None:
                 rows = tx.all(
                     "SELECT n, pocket, spun_at FROM spins WHERE session_id = ? ORDER BY n",

@@ -22,7 +22,9 @@ processes (``--workers N``) the busy timeout bounds the wait, then
 
 PostgreSQL: a psycopg_pool connection pool; one transaction per operation, and
 operations on one roulette session serialize on ``SELECT … FOR UPDATE`` of its
-row, so different sessions proceed in parallel.
+row, so different sessions proceed in parallel. A read (``write=False``) runs
+``REPEATABLE READ, READ ONLY``: every statement sees one snapshot, it takes no
+row locks, and the server refuses any write in it.
 """
 
 from __future__ import annotations
@@ -510,6 +512,10 @@ def _busy_or_error(error: sqlite3.OperationalError, waited: float) -> StoreError
     return StoreError(f"SQLite error: {error}")
 
 
+# A read-only snapshot can never fail to serialize, so it needs no retries.
+_READ_ONLY = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+
+
 class PostgresDatabase:
     """A psycopg_pool pool; each transaction is one pooled connection's transaction."""
 
@@ -536,6 +542,8 @@ class PostgresDatabase:
     def transaction(self, *, write: bool = True) -> Iterator[Transaction]:
         try:
             with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
+                if not write:
+                    cursor.execute(_READ_ONLY)
                 yield Transaction(cursor, POSTGRESQL)
         except psycopg_pool.PoolTimeout as error:
             raise StoreBusy(
