@@ -106,7 +106,7 @@ CANONICAL = {
 RULES = {}
 for _kind, _numbers in CANONICAL:
     _bet = make_bet(_kind, list(_numbers), _WHEEL)
-    RULES[CANONICAL[_kind, _numbers]] = (_bet.covers, _bet.payout + 1)
+    RULES[CANONICAL[_kind, _numbers]] = (_bet.covers, _bet.odds + 1)
 POCKETS = {"american": 38, "european": 37}
 
 

@@ -12,6 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+#: The largest id or counter the store keeps (a signed 64-bit BIGINT): a larger one names nothing.
+MAX_ID = 2**63 - 1
+
 
 @dataclass(frozen=True, slots=True)
 class HouseLimits:

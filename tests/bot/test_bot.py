@@ -87,7 +87,7 @@ def replay(client: RouletteClient, bot: Bot, summary: Summary) -> None:
             assert isinstance(decision, Watch), f"spin {record.spin}: the player had stopped"
             assert bet is None, f"spin {record.spin}: the player watched, the bot bet {bet}"
             won = False
-        player.record(won, parse_pocket(record.result.number, player.plan.wheel))
+        player.record(won, parse_pocket(record.result.pocket, player.plan.wheel))
     # The player counted its own bankroll from the payouts: the house agrees.
     assert player.bankroll == summary.balance
     if summary.stop.value in set(Stopped):  # (after --max-spins, it may stop next, or not)

@@ -37,7 +37,7 @@ from parlor.client import (
     RouletteClient,
     ServiceUnavailable,
     Settlement,
-    SpinResult,
+    WheelResult,
 )
 from parlor.house.ledger import check_ledger
 from parlor.house.roulette import RouletteHouse
@@ -47,6 +47,9 @@ from parlor.store.schema import migrate
 from parlor.wsgi.types import WSGIApp
 
 BASE = "http://parlor.test"
+
+#: A /json/ answer, for fakes of the service: what the seed's wheel says.
+SPUN = {"number": 17, "color": "black", "even": False, "high": False, "twelve": 2, "column": 2}
 
 
 class SleepSpy:
@@ -142,14 +145,15 @@ def test_full_flow(client: RouletteClient) -> None:
     assert outcome.spin == 1
     assert [s.confirmation for s in outcome.settled] == [1, 2, 4]
     assert all(isinstance(s, Settlement) for s in outcome.settled)
-    number = outcome.result.number
+    number = outcome.result.pocket
     assert outcome.settled[0].outcome == (170 if number in (17, 20) else -10)
     assert outcome.settled[1].outcome == (350 if number == "00" else -10)
     stakes = {1: 10, 2: 10, 4: 10}
-    assert outcome.balance == 970 + sum(stakes[c] + o for c, o in outcome.settled)
+    assert outcome.balance == 970 + sum(stakes[s.confirmation] + s.outcome for s in outcome.settled)
 
     settled = client.bet(sid, 1)
-    assert (settled.status, settled.spin, settled.outcome) == ("settled", 1, outcome.settled[0][1])
+    first = outcome.settled[0].outcome
+    assert (settled.status, settled.spin, settled.outcome) == ("settled", 1, first)
     assert [b.confirmation for b in client.bets(sid, status="settled")] == [1, 2, 4]
     assert [b.status for b in client.bets(sid, status="withdrawn")] == ["withdrawn"]
     client.spin(sid)
@@ -173,16 +177,17 @@ def test_full_flow(client: RouletteClient) -> None:
 
 def test_documents(client: RouletteClient) -> None:
     rules = client.rules()
-    assert set(rules["wheels"]) == {"american", "european"}
-    assert rules["limits"]["default_bankroll"] == 1000
+    assert {b.proposition for b in rules.wheels.american.bets} >= {"five", "red"}
+    assert rules.wheels.european.la_partage_edge
+    assert rules.limits.default_bankroll == 1000
     spun = client.house_spin()
-    assert isinstance(spun, SpinResult)
-    if spun.number in ("0", "00"):
+    assert isinstance(spun, WheelResult)
+    if spun.pocket in ("0", "00"):
         assert (spun.color, spun.high, spun.twelve, spun.column) == ("green", None, None, None)
     else:
-        assert isinstance(spun.number, int)
-        assert 1 <= spun.number <= 36
-        assert spun.label == str(spun.number)
+        assert isinstance(spun.pocket, int)
+        assert 1 <= spun.pocket <= 36
+        assert spun.label == str(spun.pocket)
 
 
 def test_european_session_options(client: RouletteClient) -> None:
@@ -225,7 +230,6 @@ def test_a_session_id_cannot_reach_another_route(client: RouletteClient) -> None
     ("proposition", "amount", "numbers", "field"),
     [
         ("split", 10, [1, 36], "numbers"),
-        ("red", 5, None, "amount"),
         ("roulette", 10, None, "proposition"),
     ],
 )
@@ -242,6 +246,27 @@ def test_invalid_bet_names_the_field(
     assert (caught.value.status, caught.value.code) == (422, "invalid_bet")
     assert caught.value.field == field
     assert client.session(session_id).bet_count == 0
+
+
+def test_an_amount_outside_the_table_is_a_conflict_naming_it(
+    client: RouletteClient, session_id: str
+) -> None:
+    with pytest.raises(Conflict) as caught:
+        client.place_bet(session_id, "red", 5)
+    assert (caught.value.code, caught.value.field) == ("outside_table_limits", "amount")
+    assert client.session(session_id).bet_count == 0
+
+
+def test_the_client_writes_what_the_strict_service_reads(
+    client: RouletteClient, session_id: str
+) -> None:
+    """Spellings the rules know, pockets as ints or strings, any order: sent as the wire has it."""
+    split = client.place_bet(session_id, "Split", 10, ["20", 17])
+    assert (split.bet.proposition, split.bet.numbers) == ("split", (17, 20))
+    five = client.place_bet(session_id, "basket", 10, [3, "00", 0, 2, 1])
+    assert five.bet.numbers == ("0", 1, 2, 3, "00")
+    line = client.place_bet(session_id, "Six line", 10, [6, 5, 4, 3, 2, 1])
+    assert line.bet.proposition == "six_line"
 
 
 def test_invalid_session_field(client: RouletteClient) -> None:
@@ -431,7 +456,7 @@ def test_other_unsafe_requests_are_not_retried(
 def test_lost_get_answer_is_retried(app: WSGIApp, sleep: SleepSpy) -> None:
     client, transport = losing_client(app, sleep, "GET", "/rules")
     with client:
-        assert "wheels" in client.rules()
+        assert client.rules().wheels.american.pockets
     assert len(transport.matching) == 2
 
 
@@ -442,10 +467,10 @@ def test_503_with_retry_after_then_success(sleep: SleepSpy) -> None:
         calls.append(request)
         if len(calls) == 1:
             return problem(503, "the store stayed busy", "busy", **{"Retry-After": "2"})
-        return httpx.Response(200, json={"wheels": {"american": {}}})
+        return httpx.Response(200, json=SPUN)
 
     with mock_client(handler, sleep) as client:
-        assert client.rules() == {"wheels": {"american": {}}}
+        assert client.house_spin().pocket == 17
     assert len(calls) == 2
     assert sleep.pauses == [2.0]
 
@@ -474,7 +499,7 @@ def test_busy_spin_is_retried_because_nothing_happened(sleep: SleepSpy) -> None:
 
     with mock_client(handler, sleep) as client:
         outcome = client.spin("s")
-    assert outcome.result.number == "0"
+    assert outcome.result.pocket == "0"
     assert outcome.settled == (Settlement(1, -10),)
     assert len(calls) == 2
     assert sleep.pauses == [1.0]
@@ -529,10 +554,10 @@ def test_retry_after_is_capped(sleep: SleepSpy, retry_after: str, pause: float) 
         calls.append(request)
         if len(calls) == 1:
             return httpx.Response(503, headers={"Retry-After": retry_after})
-        return httpx.Response(200, json={"wheels": {}})
+        return httpx.Response(200, json=SPUN)
 
     with mock_client(handler, sleep) as client:
-        client.rules()
+        client.house_spin()
     assert sleep.pauses == [pause]
 
 
@@ -583,10 +608,10 @@ def test_timeout_on_a_get_is_retried_then_reported(sleep: SleepSpy) -> None:
     [
         (httpx.Response(200, text="hello, world"), "text/plain"),
         (httpx.Response(200, headers={"Content-Type": "application/json"}, text="{"), "valid"),
-        (httpx.Response(200, json={"ok": True}), "no 'session'"),
-        (httpx.Response(200, json={"session": 7}), "'session' should be text"),
+        (httpx.Response(200, json={"ok": True}), "missing required field `session`"),
+        (httpx.Response(200, json={"session": 7}), "Expected `str`, got `int` - at `$.session`"),
         (httpx.Response(404, text="<h1>Not Found</h1>"), "404 Not Found"),
-        (httpx.Response(200, json=[1, 2]), "not a JSON object"),
+        (httpx.Response(200, json=[1, 2]), "Expected `object`, got `array`"),
         (httpx.Response(400, json={"error": "nope"}), "not a problem document"),
         (httpx.Response(500, json=[1, 2]), "not a problem document"),
         (httpx.Response(301, headers={"Location": "https://x/"}), "https://x/"),
@@ -623,14 +648,14 @@ def test_base_url_path_prefix_is_kept(sleep: SleepSpy) -> None:
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request.url.path)
-        return httpx.Response(200, json={"wheels": {}})
+        return httpx.Response(200, json=SPUN)
 
     with RouletteClient(
         "http://proxy.test/parlor/", transport=httpx.MockTransport(handler), sleep=sleep
     ) as client:
-        client.rules()
+        client.house_spin()
         assert client.base_url == "http://proxy.test/parlor"
-    assert seen == ["/parlor/api/v1/rules"]
+    assert seen == ["/parlor/json/"]
 
 
 # -- over real TCP -------------------------------------------------------------------------

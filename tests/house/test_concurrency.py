@@ -60,8 +60,8 @@ def test_mixed_operations_on_one_session(house: RouletteHouse) -> None:
                     house.withdraw_bet(state.id, confirmation)
                     withdrawn[index].append(confirmation)
                 else:
-                    spins[index].append(house.spin(state.id).number)
-            except (errors.BetNotOpen, errors.InvalidBet, errors.InsufficientBalance):
+                    spins[index].append(house.spin(state.id).spin)
+            except (errors.BetNotOpen, errors.OutsideTableLimits, errors.InsufficientBalance):
                 pass  # a lost race (already settled) or the table is full: refused cleanly
 
     run_threads(8, work)
@@ -100,7 +100,7 @@ def test_parallel_spends_of_the_whole_balance(house: RouletteHouse) -> None:
         try:
             house.place_bet(state.id, "red", None, 1000)
             result = "placed"
-        except (errors.InsufficientBalance, errors.InvalidBet) as error:
+        except (errors.InsufficientBalance, errors.OutsideTableLimits) as error:
             result = type(error).__name__
         with lock:
             outcomes.append(result)

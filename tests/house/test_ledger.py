@@ -29,7 +29,7 @@ def test_a_clean_history_balances(db: Database) -> None:
     assert report.sessions == 1
     # The house holds the stakes of open bets, so it mirrors the player's balance.
     assert report.house_balance == -house.session(session_id).balance
-    payouts = sum(1 for b in house.bets(session_id) if b.payout)
+    payouts = sum(1 for b in house.bets(session_id) if b.returned)
     # Two rows per movement: the bankroll, 4 bets, the payouts, 1 withdrawal.
     assert report.entries == 2 * (1 + 4 + payouts + 1)
 

@@ -60,7 +60,7 @@ def test_open_session_defaults(house: RouletteHouse) -> None:
 
 def test_open_session_options(house: RouletteHouse) -> None:
     state = house.open_session(
-        "  bob  ",
+        "bob",
         bankroll=5000,
         table_min=25,
         table_max=2000,
@@ -70,8 +70,10 @@ def test_open_session_options(house: RouletteHouse) -> None:
     )
     assert (state.name, state.balance, state.table_min, state.table_max) == ("bob", 5000, 25, 2000)
     assert (state.wheel, state.la_partage, state.client_seed) == ("european", True, "my seed")
-    # A table minimum above the default maximum lifts the maximum with it.
+    # A table minimum above the default maximum lifts the maximum with it, and a
+    # maximum below the default minimum lowers the minimum.
     assert house.open_session("carol", table_min=800).table_max == 800
+    assert house.open_session("dave", table_max=5).table_min == 5
 
 
 def test_full_round_pays_every_kind_correctly(db: Database) -> None:
@@ -90,7 +92,7 @@ def test_full_round_pays_every_kind_correctly(db: Database) -> None:
     assert house.session(state.id).open_stake == 50
 
     result = house.spin(state.id)
-    assert result.number == 1
+    assert result.spin == 1
     assert result.result.pocket == pocket
     outcomes = {b.confirmation: b.outcome for b in result.settled}
     assert outcomes[1] == 350
@@ -98,7 +100,7 @@ def test_full_round_pays_every_kind_correctly(db: Database) -> None:
     assert outcomes[2] == (20 if red_won else -20)
     assert outcomes[3] == (20 if 13 <= pocket <= 24 else -10)
     assert outcomes[4] == (170 if pocket in (17, 20) else -10)
-    paid = sum(b.payout or 0 for b in result.settled)
+    paid = sum(b.returned or 0 for b in result.settled)
     assert result.balance == 1000 - 50 + paid
     after = house.session(state.id)
     assert (after.balance, after.open_stake, after.spin_count) == (result.balance, 0, 1)
@@ -114,9 +116,9 @@ def test_full_round_pays_every_kind_correctly(db: Database) -> None:
 
 def test_spin_without_bets_and_history(house: RouletteHouse) -> None:
     state = house.open_session("alice")
-    numbers = [house.spin(state.id).number for _ in range(25)]
+    numbers = [house.spin(state.id).spin for _ in range(25)]
     assert numbers == list(range(1, 26))
-    assert [s.number for s in house.spins(state.id, last=20)] == list(range(6, 26))
+    assert [s.spin for s in house.spins(state.id, last=20)] == list(range(6, 26))
     assert len(house.spins(state.id)) == 25
     assert house.session(state.id).balance == 1000
 
@@ -125,7 +127,7 @@ def test_a_spin_asked_for_by_number_is_drawn_once(house: RouletteHouse, db: Data
     state = house.open_session("alice")
     house.place_bet(state.id, "red", None, 10)
     first = house.spin(state.id, expected=1)
-    assert first.number == 1
+    assert first.spin == 1
     before = (house.session(state.id), house.spins(state.id), check_ledger(db))
     # The same request again, as after a lost answer: refused, and nothing changes.
     with pytest.raises(errors.SpinOutOfTurn, match=r"spin 1 .* has already been drawn"):
@@ -133,7 +135,7 @@ def test_a_spin_asked_for_by_number_is_drawn_once(house: RouletteHouse, db: Data
     with pytest.raises(errors.SpinOutOfTurn, match="the next is 2, not 5"):
         house.spin(state.id, expected=5)
     assert (house.session(state.id), house.spins(state.id), check_ledger(db)) == before
-    assert house.spin(state.id, expected=2).number == 2
+    assert house.spin(state.id, expected=2).spin == 2
 
 
 @pytest.mark.parametrize("expected", ["1", 0, -1, True, 1.0, 2**63, [1]])
@@ -218,7 +220,7 @@ def test_la_partage_returns_half(db: Database) -> None:
     house.place_bet(state.id, "dozen", [1], 10)
     result = house.spin(state.id)
     assert result.result.pocket == 0
-    assert [b.payout for b in result.settled] == [10, 0]  # half of 21, rounded down; nothing
+    assert [b.returned for b in result.settled] == [10, 0]  # half of 21, rounded down; nothing
     assert [b.outcome for b in result.settled] == [-11, -10]
     assert result.balance == 1000 - 31 + 10
 
@@ -231,7 +233,7 @@ def test_zero_pockets_bet_and_win(db: Database) -> None:
     house.place_bet(state.id, "five", [0, "00", 1, 2, 3], 10)
     house.place_bet(state.id, "low", None, 10)
     result = house.spin(state.id)
-    assert result.result.to_json()["number"] == "00"
+    assert result.result.pocket == DOUBLE_ZERO
     assert [b.outcome for b in result.settled] == [350, 60, -10]
 
 
@@ -257,7 +259,7 @@ def test_idempotency_key_places_once(house: RouletteHouse) -> None:
 def test_sum_of_open_bets_is_limited(house: RouletteHouse) -> None:
     state = house.open_session("alice", table_min=10, table_max=100)
     house.place_bet(state.id, "red", None, 60)
-    with pytest.raises(errors.InvalidBet, match="bet at most 40") as info:
+    with pytest.raises(errors.OutsideTableLimits, match="bet at most 40") as info:
         house.place_bet(state.id, "black", None, 50)
     assert info.value.field == "amount"
     house.place_bet(state.id, "black", None, 40)
@@ -268,6 +270,8 @@ def test_sum_of_open_bets_is_limited(house: RouletteHouse) -> None:
 BAD_SESSION_OPTIONS = [
     ({"name": ""}, "name"),
     ({"name": "   "}, "name"),
+    ({"name": "  bob  "}, "name"),  # not trimmed: what is sent is what is stored, or refused
+    ({"name": "bo\u200bb"}, "name"),
     ({"name": None}, "name"),
     ({"name": 42}, "name"),
     ({"name": "x" * 65}, "name"),
@@ -316,7 +320,7 @@ BAD_BETS = [
     ("split", [17], 10, errors.InvalidBet, "numbers"),
     ("street", [3, 4, 5], 10, errors.InvalidBet, "numbers"),
     ("corner", [3, 4, 6, 7], 10, errors.InvalidBet, "numbers"),
-    ("first four", [0, 1, 2, 3], 10, errors.InvalidBet, "proposition"),  # European only
+    ("first four", [0, 1, 2, 3], 10, errors.NotOnThisWheel, "proposition"),  # European only
     ("straight", [37], 10, errors.InvalidBet, "numbers"),
     ("straight", "17", 10, errors.InvalidBet, "numbers"),
     ("dozen", [4], 10, errors.InvalidBet, "numbers"),
@@ -328,9 +332,9 @@ BAD_BETS = [
     ("red", None, "10", errors.InvalidBet, "amount"),
     ("red", None, True, errors.InvalidBet, "amount"),
     ("red", None, None, errors.InvalidBet, "amount"),
-    ("red", None, 5, errors.InvalidBet, "amount"),  # below the minimum of 10
-    ("red", None, 501, errors.InvalidBet, "amount"),  # above the maximum of 500
-    ("red", None, 10**30, errors.InvalidBet, "amount"),
+    ("red", None, 5, errors.OutsideTableLimits, "amount"),  # below the minimum of 10
+    ("red", None, 501, errors.OutsideTableLimits, "amount"),  # above the maximum of 500
+    ("red", None, 10**30, errors.OutsideTableLimits, "amount"),
 ]
 
 
@@ -340,7 +344,7 @@ def test_bad_bets_change_nothing(
     proposition: Any,
     numbers: Any,
     amount: Any,
-    error: type[errors.InvalidRequest],
+    error: type[errors.HouseError],
     field: str,
 ) -> None:
     state = house.open_session("alice")
@@ -482,10 +486,26 @@ def test_every_change_raises_the_version_and_is_reported_after_it_commits(
     house.place_bet(sid, "black", None, 10)
     house.withdraw_bet(sid, 2)
     house.spin(sid)
-    with pytest.raises(errors.InvalidBet):  # a refusal changes nothing
+    with pytest.raises(errors.OutsideTableLimits):  # a refusal changes nothing
         house.place_bet(sid, "red", None, 500_000)
     ended = house.end_session(sid)
     assert ended.version == 6
     assert heard == [(sid, v, v) for v in (2, 3, 4, 5, 6)]
     assert house.session_versions([sid, "nobody"]) == {sid: 6}
     assert house.session_versions([]) == {}
+
+
+@pytest.mark.parametrize(
+    ("wheel", "proposition", "numbers"),
+    [("european", "straight", ["00"]), ("european", "five", [0, "00", 1, 2, 3]),
+     ("american", "first_four", [0, 1, 2, 3])],
+)  # fmt: skip
+def test_a_bet_of_the_other_wheel_is_a_conflict_not_bad_input(
+    house: RouletteHouse, wheel: str, proposition: str, numbers: list[int | str]
+) -> None:
+    """Valid on some table, so 409 on this one: the request is fine, the table is not."""
+    state = house.open_session("wheels", wheel=wheel)
+    with pytest.raises(errors.NotOnThisWheel) as info:
+        house.place_bet(state.id, proposition, numbers, 10)
+    assert info.value.field in ("proposition", "numbers")
+    assert house.session(state.id) == state

@@ -299,7 +299,7 @@ def test_player_pays_the_bets_payout() -> None:
     assert isinstance(decision, Wager)
     pocket = min(decision.bet.covers)
     player.record(True, pocket)
-    assert player.bankroll == 100 + decision.bet.payout
+    assert player.bankroll == 100 + decision.bet.odds
 
 
 # ---------------------------------------------------------------------------

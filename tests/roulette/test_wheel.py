@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
 
 import pytest
 
@@ -270,58 +269,6 @@ def test_zeros_are_nothing_but_green(pocket: int) -> None:
 )
 def test_describe_table(pocket: int, expected: Spin) -> None:
     assert describe(pocket) == expected
-
-
-@pytest.mark.parametrize(
-    ("pocket", "expected"),
-    [
-        (
-            0,
-            {
-                "number": "0",
-                "color": "green",
-                "even": False,
-                "high": None,
-                "twelve": None,
-                "column": None,
-            },
-        ),
-        (
-            DOUBLE_ZERO,
-            {
-                "number": "00",
-                "color": "green",
-                "even": False,
-                "high": None,
-                "twelve": None,
-                "column": None,
-            },
-        ),
-        (
-            1,
-            {"number": 1, "color": "red", "even": False, "high": False, "twelve": 1, "column": 1},
-        ),
-        (
-            36,
-            {"number": 36, "color": "red", "even": True, "high": True, "twelve": 3, "column": 3},
-        ),
-    ],
-)
-def test_to_json(pocket: int, expected: dict[str, Any]) -> None:
-    assert describe(pocket).to_json() == expected
-
-
-def test_to_json_number_types_over_every_pocket() -> None:
-    for pocket in AMERICAN.pockets:
-        number = describe(pocket).to_json()["number"]
-        if pocket == 0:
-            assert number == "0"
-        elif pocket == DOUBLE_ZERO:
-            assert number == "00"
-        else:
-            assert type(number) is int
-            assert number == pocket
-            assert 1 <= number <= 36
 
 
 # --- parse_pocket ------------------------------------------------------------------------------

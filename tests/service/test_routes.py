@@ -217,8 +217,11 @@ BAD_BODIES = [
     # (content type, body, status, code)
     ("application/json", b"{bad", 400, "malformed_json"),
     ("application/json", b"\xff\xfe", 400, "malformed_json"),
-    ("application/json", b"[" * 50_000, 400, "malformed_json"),
-    ("application/json", b'{"amount": 1' + b"0" * 5000 + b"}", 400, "malformed_json"),
+    # Not an object from its first byte on: refused for its shape before it is read through.
+    ("application/json", b"[" * 50_000, 422, "invalid_request"),
+    ("application/json", b'{"amount": 1' + b"0" * 5000 + b"}", 422, "invalid_bet"),
+    ("application/json", b'{"proposition": "red", "amount": 1', 400, "malformed_json"),
+    ("application/json", b'{"proposition": "red", "amount": 1} x', 400, "malformed_json"),
     ("application/json", b"[1, 2]", 422, "invalid_request"),
     ("application/json", b'"red"', 422, "invalid_request"),
     ("application/json", b"null", 422, "invalid_request"),
@@ -232,8 +235,19 @@ BAD_BODIES = [
     ("application/json", b'{"proposition": "red", "amount": -1}', 422, "invalid_bet"),
     ("application/json", b'{"proposition": "red", "amount": 1e400}', 422, "invalid_bet"),
     ("application/json", b'{"proposition": "red", "amount": 99999999999999999999}', 422, None),
-    ("application/json", b'{"proposition": "red", "amount": 5}', 422, "invalid_bet"),
-    ("application/json", b'{"proposition": "red", "amount": 600}', 422, "invalid_bet"),
+    ("application/json", b'{"proposition": "red", "amount": 5}', 409, "outside_table_limits"),
+    ("application/json", b'{"proposition": "red", "amount": 600}', 409, "outside_table_limits"),
+    ("application/json", b'{"proposition": "red", "amount": 10, "colour": 1}', 422, "invalid_bet"),
+    ("application/json", b'{"proposition": "Six line", "amount": 10}', 422, "invalid_bet"),
+    ("application/json", b'{"proposition": "red\\n", "amount": 10}', 422, "invalid_bet"),
+    ("application/json", b'{"proposition": "split", "numbers": [20, 17], "amount": 10}', 422, None),
+    (
+        "application/json",
+        b'{"proposition": "split", "numbers": ["17", 20], "amount": 1}',
+        422,
+        None,
+    ),
+    ("application/json", b'{"proposition": "straight", "numbers": [0], "amount": 10}', 422, None),
     ("application/json", b'{"proposition": 7, "amount": 10}', 422, "invalid_bet"),
     ("application/json", b'{"proposition": "split", "numbers": [1, 5], "amount": 10}', 422, None),
     ("application/json", b'{"proposition": "split", "numbers": "17,20", "amount": 10}', 422, None),
@@ -261,8 +275,8 @@ def test_bad_bet_bodies_change_nothing(
         route.format(sid=session), body=body, headers={"Content-Type": content_type}
     )
     problem = assert_problem(result, status, code)
-    if status == 422 and problem["code"] == "invalid_bet":
-        assert problem["field"] in ("proposition", "numbers", "amount")
+    if problem["code"] in ("invalid_bet", "outside_table_limits"):
+        assert problem["field"] in ("proposition", "numbers", "amount", "colour")
     assert (house.session(session), house.bets(session)) == before
 
 

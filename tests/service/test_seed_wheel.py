@@ -5,8 +5,13 @@ from __future__ import annotations
 import random
 import secrets
 import threading
+from typing import Any
 
-from parlor.roulette.wheel import AMERICAN, EUROPEAN, describe
+import msgspec
+import pytest
+
+from parlor.roulette.wheel import AMERICAN, DOUBLE_ZERO, EUROPEAN, describe
+from parlor.service import represent
 from parlor.service.seed_routes import HouseWheel
 
 
@@ -81,3 +86,55 @@ def test_house_wheel_count_is_thread_safe() -> None:
     assert not any(thread.is_alive() for thread in threads)
     assert errors == []
     assert house.count == threads_n * spins_n == 4000
+
+
+@pytest.mark.parametrize(
+    ("pocket", "expected"),
+    [
+        (
+            0,
+            {
+                "number": "0",
+                "color": "green",
+                "even": False,
+                "high": None,
+                "twelve": None,
+                "column": None,
+            },
+        ),
+        (
+            DOUBLE_ZERO,
+            {
+                "number": "00",
+                "color": "green",
+                "even": False,
+                "high": None,
+                "twelve": None,
+                "column": None,
+            },
+        ),
+        (
+            1,
+            {"number": 1, "color": "red", "even": False, "high": False, "twelve": 1, "column": 1},
+        ),
+        (
+            36,
+            {"number": 36, "color": "red", "even": True, "high": True, "twelve": 3, "column": 3},
+        ),
+    ],
+)
+def test_the_seed_json_of_each_pocket(pocket: int, expected: dict[str, Any]) -> None:
+    assert msgspec.to_builtins(represent.wheel_result(pocket)) == expected
+
+
+def test_the_seed_json_number_types_over_every_pocket() -> None:
+    for pocket in AMERICAN.pockets:
+        number = msgspec.to_builtins(represent.wheel_result(pocket))["number"]
+        if pocket == 0:
+            assert number == "0"
+        elif pocket == DOUBLE_ZERO:
+            assert number == "00"
+        else:
+            assert type(number) is int
+            assert number == pocket
+            assert 1 <= number <= 36

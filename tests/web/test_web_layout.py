@@ -30,7 +30,7 @@ def test_every_cell_is_a_bet_the_form_accepts(wheel: Wheel) -> None:
         assert value == cell.value
         assert bet_value(bet) == cell.value
         assert cell.name.lower().startswith(bet.kind.value.replace("_", " "))
-        assert f"pays {bet.payout} to 1" in cell.name
+        assert f"pays {bet.odds} to 1" in cell.name
 
 
 @pytest.mark.parametrize("wheel", [AMERICAN, EUROPEAN])

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from web_support import SERVICE, Browser
 
-from parlor.client import Bet, RouletteClient, SpinRecord, SpinResult
+from parlor.client import Bet, RouletteClient, SpinRecord, WheelResult
 from parlor.house.roulette import RouletteHouse
 from parlor.service.app import create_falcon_app as create_service
 from parlor.web.pages import form_nonce
@@ -24,7 +24,7 @@ def bet(confirmation: int, status: str, spin: int | None = None, outcome: int | 
 
 
 def record(n: int) -> SpinRecord:
-    return SpinRecord(n, SpinResult(n, "red", False, False, 1, 1), NOW)
+    return SpinRecord(n, WheelResult(n, "red", False, False, 1, 1), NOW)
 
 
 def test_final_bets_are_summed_once_and_open_ones_kept() -> None:

@@ -228,7 +228,7 @@ class Bot:
             # By number: if an earlier attempt whose answer was lost is still under
             # way, this one is refused (spin_out_of_turn) instead of spinning again.
             outcome = self.client.spin(self.session.id, number=self._spun + 1)
-            nets = dict(outcome.settled)
+            nets = {bet.confirmation: bet.outcome for bet in outcome.settled}
             if confirmation is not None and confirmation not in nets:
                 # Another spin settled it first: another client's, or a lost one the house
                 # had not yet recorded when the bot looked. The rounds no longer line up.
@@ -237,7 +237,7 @@ class Bot:
                     " did: is another client spinning this session?"
                 )
             net = 0 if confirmation is None else nets[confirmation]
-            number = outcome.result.number
+            number = outcome.result.pocket
             return self._record(wager, confirmation, outcome.spin, number, net, outcome.balance)
 
         return self._at_most_once("the spin", spin, lambda: self._look_up(wager, confirmation))
@@ -276,7 +276,7 @@ class Bot:
         if confirmation is not None:
             net = self.client.bet(self.session.id, confirmation).outcome or 0
         return self._record(
-            wager, confirmation, record.spin, record.result.number, net, state.balance
+            wager, confirmation, record.spin, record.result.pocket, net, state.balance
         )
 
     def _record(

@@ -50,7 +50,7 @@ def verify(
         state.server_seed,
         state.server_seed_hash,
         state.client_seed,
-        [(record.spin, pocket(record.result.number)) for record in records],
+        [(record.spin, pocket(record.result.pocket)) for record in records],
         wheel.pocket_count,
     )
     console.print(f"Session {session} ({state.wheel} wheel, client seed {state.client_seed!r})")

@@ -27,12 +27,13 @@ from parlor.client.roulette import (
     BetReceipt,
     Mismatch,
     RouletteClient,
+    Rules,
     Session,
     Settlement,
     SpinOutcome,
     SpinRecord,
-    SpinResult,
     Verification,
+    WheelResult,
 )
 
 __all__ = [
@@ -49,11 +50,12 @@ __all__ = [
     "ProblemError",
     "ProtocolMismatch",
     "RouletteClient",
+    "Rules",
     "ServiceUnavailable",
     "Session",
     "Settlement",
     "SpinOutcome",
     "SpinRecord",
-    "SpinResult",
     "Verification",
+    "WheelResult",
 ]

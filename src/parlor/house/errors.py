@@ -7,9 +7,11 @@
     │   ├── UnknownSession        no session has that id
     │   └── UnknownBet            the session has no bet with that confirmation
     ├── InvalidRequest            a bad argument; ``field`` names it
-    │   └── InvalidBet            unknown kind, bad geometry, bad or out-of-limit amount
+    │   └── InvalidBet            unknown kind, bad geometry, an amount that is not chips
     ├── Conflict                  valid, but not possible in the current state
     │   ├── InsufficientBalance   the stake is more than the balance
+    │   ├── OutsideTableLimits    the stake is outside this session's table limits
+    │   ├── NotOnThisWheel        a bet of the other wheel's layout (five, first four, 00)
     │   ├── SessionEnded          the session is over
     │   ├── BetNotOpen            the bet was already settled or withdrawn
     │   ├── SeedNotRevealed       the session is still open, so its seed is secret
@@ -25,6 +27,9 @@ from __future__ import annotations
 
 class HouseError(Exception):
     """Base of every refusal by the house."""
+
+    #: The argument at fault, when there is one: a form shows the message beside it.
+    field: str | None = None
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -51,6 +56,8 @@ class UnknownBet(NotFound):
 class InvalidRequest(HouseError):
     """A bad argument; ``field`` names it so a form can show the message beside it."""
 
+    field: str
+
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
@@ -64,7 +71,23 @@ class Conflict(HouseError):
     pass
 
 
+class OutsideTableLimits(Conflict):
+    """A valid stake this session's table does not take (another session's might)."""
+
+    field = "amount"
+
+
+class NotOnThisWheel(Conflict):
+    """A bet of a layout, but not of this session's wheel's."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class InsufficientBalance(Conflict):
+    field = "amount"
+
     def __init__(self, amount: int, balance: int) -> None:
         super().__init__(f"a bet of {amount} chips is more than the balance of {balance}")
         self.amount = amount

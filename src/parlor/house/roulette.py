@@ -15,7 +15,6 @@ of ``parlor.house.errors`` and changes nothing.
 from __future__ import annotations
 
 import secrets
-import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -29,6 +28,8 @@ from parlor.house.errors import (
     InsufficientBalance,
     InvalidBet,
     InvalidRequest,
+    NotOnThisWheel,
+    OutsideTableLimits,
     SeedNotRevealed,
     SessionEnded,
     SpinOutOfTurn,
@@ -40,6 +41,7 @@ from parlor.roulette import fairness
 from parlor.roulette.bets import (
     Bet,
     RuleViolation,
+    WrongWheel,
     make_bet,
     parse_kind,
     settle,
@@ -47,8 +49,9 @@ from parlor.roulette.bets import (
     validate_amount,
 )
 from parlor.roulette.wheel import Spin, WheelKind, describe, wheel_for
-from parlor.settings import HouseLimits
+from parlor.settings import MAX_ID, HouseLimits
 from parlor.store.db import Database, Row, StoreBusy, Transaction
+from parlor.text import line_problem
 
 __all__ = [
     "HOUSE_ACCOUNT",
@@ -61,8 +64,6 @@ __all__ = [
     "SpinResult",
 ]
 
-#: Ids and counters are 64-bit in the database; a larger number names nothing.
-MAX_ID = 2**63 - 1
 T = TypeVar("T")
 
 _SESSION_COLUMNS = (
@@ -112,9 +113,10 @@ class PlacedBet:
     status: str
     #: The spin that settled it; None until then.
     spin: int | None
-    #: Chips paid back at settlement (stake plus winnings, half under la partage, or 0).
-    payout: int | None
-    #: Net result once settled: payout × amount if it won, −amount if it lost.
+    #: Chips paid back at settlement (stake plus winnings, half under la partage, or 0),
+    #: or the stake refunded when the session ended with the bet open.
+    returned: int | None
+    #: Net chips once settled: returned − amount (odds × amount on a win, −amount on a loss).
     outcome: int | None
     placed_at: str
 
@@ -131,7 +133,8 @@ class BetReceipt:
 @dataclass(frozen=True, slots=True)
 class SpinResult:
     session_id: str
-    number: int
+    #: The spin's number within its session, from 1.
+    spin: int
     result: Spin
     settled: tuple[PlacedBet, ...]
     balance: int
@@ -139,7 +142,8 @@ class SpinResult:
 
 @dataclass(frozen=True, slots=True)
 class SpinRecord:
-    number: int
+    #: The spin's number within its session, from 1.
+    spin: int
     pocket: int
     spun_at: str
 
@@ -195,7 +199,7 @@ def _encode_numbers(bet: Bet) -> str:
 
 
 def _bet_from_row(row: Row, wheel: WheelKind) -> PlacedBet:
-    _id, confirmation, kind, numbers, amount, status, spin, payout, outcome, placed_at = row
+    _id, confirmation, kind, numbers, amount, status, spin, returned, outcome, placed_at = row
     stored = str(numbers)
     bet = stored_bet(
         str(kind), [int(n) for n in stored.split(",")] if stored else [], wheel_for(wheel)
@@ -206,24 +210,19 @@ def _bet_from_row(row: Row, wheel: WheelKind) -> PlacedBet:
         amount=int(amount),
         status=str(status),
         spin=None if spin is None else int(spin),
-        payout=None if payout is None else int(payout),
+        returned=None if returned is None else int(returned),
         outcome=None if outcome is None else int(outcome),
         placed_at=str(placed_at),
     )
 
 
-def _clean_text(field: str, value: object, max_length: int, *, required: bool) -> str:
-    """A short single line of printable text, trimmed; InvalidRequest otherwise."""
-    if not isinstance(value, str):
-        raise InvalidRequest(field, f"{field} must be text")
-    text = value.strip()
-    if required and not text:
-        raise InvalidRequest(field, f"{field} must not be empty")
-    if len(text) > max_length:
-        raise InvalidRequest(field, f"{field} must be at most {max_length} characters")
-    if any(unicodedata.category(ch)[0] == "C" for ch in text):
-        raise InvalidRequest(field, f"{field} must not contain control characters")
-    return text
+def _clean_text(field: str, value: object, max_length: int) -> str:
+    """A line of text (``parlor.text``), as given; InvalidRequest otherwise."""
+    problem = line_problem(value, max_length)
+    if problem is not None:
+        raise InvalidRequest(field, f"{field} {problem}")
+    assert isinstance(value, str)
+    return value
 
 
 def _whole(field: str, value: object, low: int, high: int) -> int:
@@ -344,7 +343,7 @@ class RouletteHouse:
     ) -> SessionState:
         """Open a session funded with ``bankroll`` chips from the house."""
         limits = self.limits
-        clean_name = _clean_text("name", name, limits.max_name_length, required=True)
+        clean_name = _clean_text("name", name, limits.max_name_length)
         if not isinstance(wheel, str):
             raise InvalidRequest("wheel", "wheel must be 'american' or 'european'")
         try:
@@ -357,18 +356,23 @@ class RouletteHouse:
             1,
             limits.max_bankroll,
         )
+        # Either limit alone moves the other's default so that the two fit.
+        asked_max = (
+            None
+            if table_max is None
+            else _whole("table_max", table_max, limits.min_bet, limits.max_bet)
+        )
         low = _whole(
             "table_min",
-            limits.default_table_min if table_min is None else table_min,
+            (
+                min(limits.default_table_min, asked_max or limits.default_table_min)
+                if table_min is None
+                else table_min
+            ),
             limits.min_bet,
             limits.max_bet,
         )
-        high = _whole(
-            "table_max",
-            max(limits.default_table_max, low) if table_max is None else table_max,
-            limits.min_bet,
-            limits.max_bet,
-        )
+        high = max(limits.default_table_max, low) if asked_max is None else asked_max
         if high < low:
             raise InvalidRequest("table_max", f"table_max ({high}) is below table_min ({low})")
         if not isinstance(la_partage, bool):
@@ -378,9 +382,7 @@ class RouletteHouse:
         seed_for_client = (
             fairness.new_client_seed()
             if client_seed is None
-            else _clean_text(
-                "client_seed", client_seed, limits.max_client_seed_length, required=True
-            )
+            else _clean_text("client_seed", client_seed, limits.max_client_seed_length)
         )
         server_seed = self._new_server_seed()
         session_id = self._new_session_id()
@@ -456,6 +458,8 @@ class RouletteHouse:
             session = self._session_row(tx, session_id, lock=True).state
             try:
                 bet = make_bet(kind, numbers, wheel_for(session.wheel))
+            except WrongWheel as error:
+                raise NotOnThisWheel(error.field, error.message) from None
             except RuleViolation as error:
                 raise InvalidBet(error.field, error.message) from None
             fingerprint = f"{bet.kind}:{_encode_numbers(bet)}:{stake}"
@@ -497,12 +501,11 @@ class RouletteHouse:
     @staticmethod
     def _check_stake(stake: int, table_min: int, table_max: int, open_stake: int) -> None:
         if stake < table_min:
-            raise InvalidBet("amount", f"{stake} is below the table minimum of {table_min}")
+            raise OutsideTableLimits(f"{stake} is below the table minimum of {table_min}")
         if stake > table_max:
-            raise InvalidBet("amount", f"{stake} is above the table maximum of {table_max}")
+            raise OutsideTableLimits(f"{stake} is above the table maximum of {table_max}")
         if open_stake + stake > table_max:
-            raise InvalidBet(
-                "amount",
+            raise OutsideTableLimits(
                 f"open bets would total {open_stake + stake}, over the table maximum of"
                 f" {table_max}: spin first or bet at most {table_max - open_stake}",
             )
@@ -640,7 +643,7 @@ class RouletteHouse:
                         session_id, payout, "payout", now, bet_id=bet_id, spin=number
                     )
                 settled.append(
-                    replace(placed, status="settled", spin=number, payout=payout, outcome=outcome)
+                    replace(placed, status="settled", spin=number, returned=payout, outcome=outcome)
                 )
             tx.executemany(
                 "UPDATE bets SET status = 'settled', spin = ?, payout = ?, outcome = ?"
@@ -690,6 +693,6 @@ class RouletteHouse:
             state.server_seed,
             state.server_seed_hash,
             state.client_seed,
-            [(spin.number, spin.pocket) for spin in self.spins(session_id)],
+            [(spin.spin, spin.pocket) for spin in self.spins(session_id)],
             wheel_for(state.wheel).pocket_count,
         )

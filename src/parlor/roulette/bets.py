@@ -14,7 +14,8 @@ La partage (European only, optional) gives back half an even-money stake when
 the ball lands on zero; with an odd stake the half is rounded down.
 
 Every invalid bet raises ``RuleViolation(field, message)``, a ValueError that
-names the offending field ("proposition", "numbers" or "amount").
+names the offending field ("proposition", "numbers" or "amount"); a bet that
+is valid on the other wheel's layout raises its subclass ``WrongWheel``.
 """
 
 from __future__ import annotations
@@ -31,10 +32,12 @@ from parlor.roulette.wheel import (
     EUROPEAN,
     NUMBERS,
     RED_NUMBERS,
+    JsonPocket,
     Wheel,
     WheelKind,
     column,
     dozen,
+    json_number,
     label,
     parse_pocket,
 )
@@ -47,6 +50,10 @@ class RuleViolation(ValueError):
         super().__init__(message)
         self.field = field
         self.message = message
+
+
+class WrongWheel(RuleViolation):
+    """A bet of the other wheel's layout: the five, the first four, or a straight on 00."""
 
 
 class BetKind(StrEnum):
@@ -68,7 +75,7 @@ class BetKind(StrEnum):
 
 
 #: Winnings per chip staked, "to one"; the stake comes back on top.
-PAYOUTS: dict[BetKind, int] = {
+ODDS: dict[BetKind, int] = {
     BetKind.STRAIGHT: 35,
     BetKind.SPLIT: 17,
     BetKind.STREET: 11,
@@ -150,8 +157,8 @@ class Bet:
     covers: frozenset[int] = field(compare=False)
 
     @property
-    def payout(self) -> int:
-        return PAYOUTS[self.kind]
+    def odds(self) -> int:
+        return ODDS[self.kind]
 
     def wins(self, pocket: int) -> bool:
         return pocket in self.covers
@@ -164,11 +171,11 @@ class Bet:
             return f"{self.kind.value} {self.numbers[0]}"
         return f"{self.kind.value.replace('_', ' ')} " + "-".join(map(label, self.numbers))
 
-    def numbers_json(self) -> list[int | str]:
+    def numbers_json(self) -> list[JsonPocket]:
         """The selection as the REST API writes it: "0"/"00" as strings, others as ints."""
         if self.kind in (BetKind.DOZEN, BetKind.COLUMN):
             return list(self.numbers)
-        return [label(n) if n in (0, DOUBLE_ZERO) else n for n in self.numbers]
+        return [json_number(n) for n in self.numbers]
 
 
 def _row(n: int) -> int:
@@ -259,7 +266,7 @@ def _valid_bet(
 
 def _build_bet(bet_kind: BetKind, numbers: Sequence[object] | None, wheel: Wheel) -> Bet:
     if bet_kind in _ONLY_ON and _ONLY_ON[bet_kind] is not wheel.kind:
-        raise RuleViolation(
+        raise WrongWheel(
             "proposition",
             f"the {bet_kind} bet exists only on the {_ONLY_ON[bet_kind]} wheel",
         )
@@ -287,6 +294,8 @@ def _build_bet(bet_kind: BetKind, numbers: Sequence[object] | None, wheel: Wheel
     try:
         pockets = [parse_pocket(value, wheel) for value in given]
     except ValueError as error:
+        if bet_kind is BetKind.STRAIGHT and given == ["00"]:  # the European wheel's only gap
+            raise WrongWheel("numbers", str(error)) from None
         raise RuleViolation("numbers", str(error)) from None
     covers = frozenset(pockets)
     if len(covers) != size:
@@ -317,7 +326,7 @@ def validate_amount(amount: object) -> int:
 def settle(bet: Bet, amount: int, pocket: int, *, la_partage: bool = False) -> int:
     """Chips handed back to the player: stake plus winnings, half (la partage) or none."""
     if pocket in bet.covers:
-        return amount * (bet.payout + 1)
+        return amount * (bet.odds + 1)
     if la_partage and pocket == 0 and bet.kind in EVEN_MONEY:
         return amount // 2
     return 0
@@ -359,7 +368,7 @@ def expected_return(bet: Bet, wheel: Wheel, *, la_partage: bool = False) -> Frac
     total = Fraction(0)
     for pocket in wheel.pockets:
         if pocket in bet.covers:
-            total += bet.payout
+            total += bet.odds
         elif la_partage and pocket == 0 and bet.kind in EVEN_MONEY:
             total -= Fraction(1, 2)
         else:

@@ -361,7 +361,7 @@ def _payout_table(wheel: Wheel) -> Int64s:
     ret = np.zeros((len(bets), wheel.pocket_count), dtype=np.int64)
     for index, bet in enumerate(bets):
         for pocket in bet.covers:
-            ret[index, pocket] = bet.payout + 1
+            ret[index, pocket] = bet.odds + 1
     ret.flags.writeable = False
     return ret
 
@@ -497,7 +497,7 @@ class Player:
         if bankroll is not None:
             self.bankroll = bankroll
         elif stake > 0:
-            self.bankroll += stake * self.plan.bets[proposition].payout if won else -stake
+            self.bankroll += stake * self.plan.bets[proposition].odds if won else -stake
 
     def _why_stopped(self) -> tuple[Stopped, int]:
         # Read back from the state ``decide`` left: it stops for exactly these reasons, and

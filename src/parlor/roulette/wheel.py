@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Literal
 
 DOUBLE_ZERO = 37
 ZERO_POCKETS = frozenset({0, DOUBLE_ZERO})
@@ -81,9 +81,15 @@ def label(pocket: int) -> str:
     return "00" if pocket == DOUBLE_ZERO else str(pocket)
 
 
-def json_number(pocket: int) -> int | str:
+#: A pocket as JSON writes it (the seed's ``number``): 1–36 as a number, the zeros as text.
+JsonPocket = int | Literal["0", "00"]
+
+
+def json_number(pocket: int) -> JsonPocket:
     """The seed's JSON ``number`` field: an int for 1–36, the strings "0" and "00"."""
-    return label(pocket) if pocket in ZERO_POCKETS else pocket
+    if pocket == 0:
+        return "0"
+    return "00" if pocket == DOUBLE_ZERO else pocket
 
 
 def parse_pocket(value: object, wheel: Wheel) -> int:
@@ -133,17 +139,6 @@ class Spin:
     high: bool | None
     twelve: int | None
     column: int | None
-
-    def to_json(self) -> dict[str, Any]:
-        """The seed's ``/json/`` document: number, color, even, high, twelve, column."""
-        return {
-            "number": json_number(self.pocket),
-            "color": self.color,
-            "even": self.even,
-            "high": self.high,
-            "twelve": self.twelve,
-            "column": self.column,
-        }
 
 
 def describe(pocket: int) -> Spin:

@@ -12,20 +12,15 @@ from typing import Any
 
 import falcon
 
-from parlor.house.roulette import MAX_ID, RouletteHouse
-from parlor.service.bodies import idempotency_key, read_json
-from parlor.service.represent import (
-    bet_json,
-    receipt_json,
-    session_json,
-    spin_json,
-    spin_record_json,
-    verification_json,
-)
+from parlor.house.roulette import RouletteHouse
+from parlor.service import codec, represent
+from parlor.service.bodies import idempotency_key, read_body
+from parlor.service.problems import Problem
+from parlor.settings import MAX_ID
+from parlor.wire import roulette as wire
 from parlor.wsgi.waiting import MAX_WAIT, ask_to_wait
 
 PREFIX = "/api/v1"
-BET_STATUSES = ("open", "settled", "withdrawn", "refunded")
 PAGE_MAX = 1000
 
 
@@ -38,19 +33,19 @@ class OpenSession:
         self._house = house
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        body = read_json(req, lenient=self.lenient)
+        body = read_body(req, wire.SessionRequest, lenient=self.lenient)
         state = self._house.open_session(
-            body.get("name"),
-            bankroll=body.get("bankroll"),
-            table_min=body.get("table_min"),
-            table_max=body.get("table_max"),
-            wheel=body.get("wheel", "american"),
-            la_partage=body.get("la_partage", False),
-            client_seed=body.get("client_seed"),
+            body.name,
+            bankroll=body.bankroll,
+            table_min=body.table_min,
+            table_max=body.table_max,
+            wheel=body.wheel,
+            la_partage=body.la_partage,
+            client_seed=body.client_seed,
         )
         resp.status = falcon.HTTP_201
         resp.location = f"{PREFIX}/sessions/{state.id}"
-        resp.media = session_json(state)
+        resp.media = represent.session(state)
 
 
 def session_topic(session_id: str) -> tuple[str, str]:
@@ -79,7 +74,7 @@ class Session:
         ):
             resp.status = falcon.HTTP_204  # discarded: the front door asks again
             return
-        resp.media = session_json(state)
+        resp.media = represent.session(state)
 
 
 class SessionEnd:
@@ -87,8 +82,8 @@ class SessionEnd:
         self._house = house
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, session_id: str) -> None:
-        read_json(req)
-        resp.media = session_json(self._house.end_session(session_id))
+        read_body(req, wire.NoFields)
+        resp.media = represent.session(self._house.end_session(session_id))
 
 
 class Verification:
@@ -96,7 +91,7 @@ class Verification:
         self._house = house
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, session_id: str) -> None:
-        resp.media = verification_json(self._house.verify(session_id))
+        resp.media = represent.verification(self._house.verify(session_id))
 
 
 Sessions = OpenSession
@@ -114,19 +109,23 @@ class PlaceBet:
         return f"{PREFIX}/sessions/{session_id}/bets/{confirmation}"
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, session_id: str) -> None:
-        body = read_json(req, lenient=self.lenient)
+        body = read_body(req, wire.BetRequest, lenient=self.lenient, code="invalid_bet")
+        problem = body.problem()
+        if problem is not None:
+            field, detail = problem
+            raise Problem(falcon.HTTP_422, detail, code="invalid_bet", field=field)
         receipt = self._house.place_bet(
             session_id,
-            body.get("proposition"),
-            body.get("numbers"),
-            body.get("amount"),
+            body.kind,
+            body.numbers,
+            body.amount,
             idempotency_key=idempotency_key(req),
         )
         # A replayed request answers exactly as the first did (RFC draft
         # "The Idempotency-Key HTTP Header Field"), so the status stays 201.
         resp.status = falcon.HTTP_201
         resp.location = self.location(session_id, receipt.bet.confirmation)
-        resp.media = receipt_json(receipt)
+        resp.media = represent.receipt(receipt)
 
 
 class Bets(PlaceBet):
@@ -134,12 +133,12 @@ class Bets(PlaceBet):
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, session_id: str) -> None:
         status = req.get_param("status")
-        if status is not None and status not in BET_STATUSES:
-            raise falcon.HTTPInvalidParam(f"use one of {', '.join(BET_STATUSES)}", "status")
+        if status is not None and status not in wire.BET_STATUSES:
+            raise falcon.HTTPInvalidParam(f"use one of {', '.join(wire.BET_STATUSES)}", "status")
         after = req.get_param_as_int("after", min_value=0, max_value=MAX_ID, default=0)
         limit = req.get_param_as_int("limit", min_value=1, max_value=PAGE_MAX, default=100)
         bets = self._house.bets(session_id, status=status, after=after, limit=limit)
-        resp.media = {"bets": [bet_json(b) for b in bets]}
+        resp.media = wire.BetList(bets=tuple(represent.bet(b) for b in bets))
 
 
 class ReadBet:
@@ -151,8 +150,7 @@ class ReadBet:
     def on_get(
         self, req: falcon.Request, resp: falcon.Response, session_id: str, confirmation: int
     ) -> None:
-        placed = self._house.bet(session_id, confirmation)
-        resp.media = {"bet": bet_json(placed), "outcome": placed.outcome}
+        resp.media = represent.bet_detail(self._house.bet(session_id, confirmation))
 
 
 class Bet(ReadBet):
@@ -161,7 +159,7 @@ class Bet(ReadBet):
     def on_delete(
         self, req: falcon.Request, resp: falcon.Response, session_id: str, confirmation: int
     ) -> None:
-        resp.media = receipt_json(self._house.withdraw_bet(session_id, confirmation))
+        resp.media = represent.receipt(self._house.withdraw_bet(session_id, confirmation))
 
 
 class SpinWheel:
@@ -173,9 +171,9 @@ class SpinWheel:
         self._house = house
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, session_id: str) -> None:
-        body = read_json(req, lenient=self.lenient)
+        body = read_body(req, wire.SpinRequest, lenient=self.lenient)
         resp.status = falcon.HTTP_201
-        resp.media = spin_json(self._house.spin(session_id, expected=body.get("spin")))
+        resp.media = represent.spin_outcome(self._house.spin(session_id, expected=body.spin))
 
 
 class Spins(SpinWheel):
@@ -184,23 +182,24 @@ class Spins(SpinWheel):
     def on_get(self, req: falcon.Request, resp: falcon.Response, session_id: str) -> None:
         last = req.get_param_as_int("last", min_value=1, max_value=PAGE_MAX)
         records = self._house.spins(session_id, last=last)
-        resp.media = {"spins": [spin_record_json(r) for r in records]}
+        resp.media = wire.SpinList(spins=tuple(represent.spin_record(r) for r in records))
 
 
 class Document:
-    """A fixed JSON document computed once at start-up (rules, OpenAPI)."""
+    """A fixed JSON document, encoded once at start-up (rules, OpenAPI)."""
 
-    def __init__(self, document: dict[str, Any]) -> None:
-        self._document = document
+    def __init__(self, document: object) -> None:
+        self._body = codec.encode(document)
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        resp.media = self._document
+        resp.content_type = falcon.MEDIA_JSON
+        resp.data = self._body
 
 
 def add_api_routes(
     app: falcon.App[falcon.Request, falcon.Response],
     house: RouletteHouse,
-    rules: dict[str, Any],
+    rules: wire.Rules,
     openapi: dict[str, Any],
 ) -> None:
     app.add_route(f"{PREFIX}/sessions", Sessions(house))

@@ -11,11 +11,10 @@ import falcon
 
 from parlor.house.errors import HouseError
 from parlor.house.roulette import RouletteHouse
-from parlor.service import jsoncodec
+from parlor.service import codec, represent
 from parlor.service.api import add_api_routes
 from parlor.service.openapi import openapi_document
 from parlor.service.problems import handle_house_error, handle_unexpected, serialize_problem
-from parlor.service.represent import rules_json
 from parlor.service.seed_routes import HouseWheel, add_seed_routes
 from parlor.settings import Settings
 from parlor.store.db import open_database
@@ -46,7 +45,7 @@ def create_falcon_app(
     # The seed's URLs end in "/" ("/json/"); with stripping on, routes are declared
     # without it and "/json/" and "/json" both reach the same resource.
     app.req_options.strip_url_path_trailing_slash = True
-    json_handler = jsoncodec.media_handler()
+    json_handler = codec.media_handler()
     app.req_options.media_handlers[falcon.MEDIA_JSON] = json_handler
     app.resp_options.media_handlers[falcon.MEDIA_JSON] = json_handler
     app.router_options.converters["id"] = IdConverter
@@ -54,7 +53,7 @@ def create_falcon_app(
     app.add_error_handler(Exception, handle_unexpected)
     app.add_error_handler(HouseError, handle_house_error)
     add_seed_routes(app, house, wheel or HouseWheel())
-    add_api_routes(app, house, rules_json(house.limits), openapi_document())
+    add_api_routes(app, house, represent.rules(house.limits), openapi_document())
     return app
 
 

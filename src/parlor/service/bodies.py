@@ -2,18 +2,21 @@
 
 Answers, in this order: 413 for a body over ``MAX_BODY`` bytes, 415 for a body
 that is not declared JSON, 400 for bytes that are not JSON, 422 for JSON that
-is not an object. An empty body reads as ``{}``, so a POST that needs no
-fields (a spin) works with no body at all.
+is not the documented struct (``parlor.wire``), naming the member at fault. An
+empty body reads as ``{}``, so a POST that needs no fields (a spin) works with
+no body at all.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import falcon
 
-from parlor.service import jsoncodec
+from parlor.service import codec
 from parlor.service.problems import Problem
+
+T = TypeVar("T")
 
 MAX_BODY = 64 * 1024
 # A body over MAX_BODY is still read, up to this much, and thrown away: a
@@ -51,7 +54,10 @@ def _too_large(stream: Any, already_read: int) -> Problem:
     )
 
 
-def read_json(req: falcon.Request, *, lenient: bool = False) -> dict[str, Any]:
+def read_body(
+    req: falcon.Request, into: type[T], *, lenient: bool = False, code: str = "invalid_request"
+) -> T:
+    """The body as ``into``; ``code`` names a refusal of its shape (422)."""
     length = req.content_length
     # bounded_stream stops at Content-Length, and with none reads nothing. A
     # chunked body has none, so it is read from the raw stream, which the
@@ -65,7 +71,7 @@ def read_json(req: falcon.Request, *, lenient: bool = False) -> dict[str, Any]:
     if len(raw) > MAX_BODY:
         raise _too_large(stream, len(raw))
     if not raw.strip():
-        return {}
+        return codec.decode(b"", into, code=code)
     content_type = req.content_type or ""
     if not _is_json_type(content_type) and not (
         lenient and (not content_type or content_type.split(";")[0].strip() in _LENIENT_TYPES)
@@ -75,17 +81,7 @@ def read_json(req: falcon.Request, *, lenient: bool = False) -> dict[str, Any]:
             f"send the body as application/json, not {content_type or 'an unlabelled body'}",
             code="unsupported_media_type",
         )
-    try:
-        document = jsoncodec.loads(raw)
-    except (ValueError, RecursionError) as error:
-        # ValueError covers bad UTF-8, bad syntax and over-long integers;
-        # RecursionError a pathologically nested document.
-        raise Problem(
-            falcon.HTTP_400, f"the body is not valid JSON: {error}", code="malformed_json"
-        ) from None
-    if not isinstance(document, dict):
-        raise Problem(falcon.HTTP_422, "the body must be a JSON object", code="invalid_request")
-    return document
+    return codec.decode(raw, into, code=code)
 
 
 MAX_IDEMPOTENCY_KEY = 255

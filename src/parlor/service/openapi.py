@@ -1,11 +1,12 @@
 """The OpenAPI 3.1 document of the service, served at ``/api/v1/openapi.json``.
 
-It is built from small helpers so each shape is written once, under
-``components``, and referenced with ``$ref`` everywhere else. The schemas
-mirror ``represent.py`` (success bodies), ``problems.py`` (every error, as
-``application/problem+json``), ``bodies.py`` (413, 415, 400, 422 for bodies)
-and the house's argument checks; request bounds come from the default
-``HouseLimits`` (``GET /api/v1/rules`` answers with the live ones).
+Only the table of operations is written here: paths, parameters, which
+statuses each operation answers, examples. Every body's schema comes from its
+one definition in ``parlor.wire`` (``components/schemas``), the same structs
+the service decodes and encodes and the client decodes, so the document cannot
+drift from what the service checks. Links from the operations that open a
+session to those that take its id let a tool (schemathesis, a generated
+client) follow a real session through the API.
 
 Statuses are listed per operation, and only those the operation can answer:
 the schemathesis run in ``tests/service/test_openapi.py`` fails on any other.
@@ -17,14 +18,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from parlor.house.roulette import MAX_ID
-from parlor.roulette.bets import BetKind
-from parlor.roulette.wheel import WheelKind
-from parlor.service.api import BET_STATUSES, PAGE_MAX
+from parlor.service.api import PAGE_MAX
 from parlor.service.api import PREFIX as API
 from parlor.service.bodies import MAX_BODY, MAX_IDEMPOTENCY_KEY
 from parlor.service.problems import PROBLEM_JSON
-from parlor.settings import HouseLimits
+from parlor.settings import MAX_ID
+from parlor.wire import roulette as wire
 from parlor.wsgi.waiting import MAX_WAIT
 
 JSON = "application/json"
@@ -34,8 +33,6 @@ API_VERSION = "1.0.0"
 
 #: The largest integer SQLite and PostgreSQL store (a signed 64-bit BIGINT).
 INT64_MAX = MAX_ID
-
-_LIMITS = HouseLimits()
 
 Json = dict[str, Any]
 
@@ -51,12 +48,6 @@ def _schema(name: str) -> Json:
     return _ref("schemas", name)
 
 
-def _nullable(schema: Json) -> Json:
-    """The 3.1 spelling of "this or null": a type list, not ``nullable: true``."""
-    kind = schema["type"]
-    return {**schema, "type": [kind, "null"]}
-
-
 def _integer(minimum: int | None = None, maximum: int | None = None, **extra: Any) -> Json:
     schema: Json = {"type": "integer", **extra}
     if minimum is not None:
@@ -68,34 +59,6 @@ def _integer(minimum: int | None = None, maximum: int | None = None, **extra: An
 
 def _string(**extra: Any) -> Json:
     return {"type": "string", **extra}
-
-
-def _array(items: Json, **extra: Any) -> Json:
-    return {"type": "array", "items": items, **extra}
-
-
-def _object(
-    properties: Json,
-    *,
-    optional: tuple[str, ...] = (),
-    closed: bool = True,
-    description: str | None = None,
-) -> Json:
-    """An object whose properties are all required except ``optional``.
-
-    ``closed`` objects (every response body) allow no other members, so a field
-    the service starts sending without documenting it fails the conformance run.
-    """
-    schema: Json = {"type": "object"}
-    if description is not None:
-        schema["description"] = description
-    schema["properties"] = properties
-    required = [name for name in properties if name not in optional]
-    if required:
-        schema["required"] = required
-    if closed:
-        schema["additionalProperties"] = False
-    return schema
 
 
 def _content(schema: Json, media_type: str = JSON, **extra: Any) -> Json:
@@ -184,276 +147,18 @@ def _location(description: str) -> Json:
 
 
 def _schemas() -> Json:
-    limits = _LIMITS
-    pocket = {
-        "description": 'A pocket as the service writes it: 1–36 as a number, "0" and "00" as'
-        " strings.",
-        "oneOf": [_integer(1, 36), _string(enum=["0", "00"])],
-    }
-    pocket_choice = {
-        "description": 'A pocket (0–36 as a number or a string, "00" as a string), or for a'
-        " dozen or column bet its index 1–3.",
-        "oneOf": [_integer(0, 36), _string(pattern="^(00|0|[1-9]|[12][0-9]|3[0-6])$")],
-    }
-    wheel_result = _object(
-        {
-            "number": _schema("Pocket"),
-            "color": _string(enum=["red", "black", "green"]),
-            "even": {"type": "boolean", "description": "false for the zeros"},
-            "high": _nullable({"type": "boolean", "description": "19–36; null for the zeros"}),
-            "twelve": _nullable(_integer(1, 3, description="the dozen; null for the zeros")),
-            "column": _nullable(_integer(1, 3, description="the column; null for the zeros")),
-        },
-        description="Where the ball landed, and what that pocket means to a bettor.",
-    )
-    timestamp = _string(format="date-time")
-    session = _object(
-        {
-            "session": _string(description="The session id, its only credential."),
-            "name": _string(),
-            "status": _string(enum=["open", "ended"]),
-            "wheel": _string(enum=[kind.value for kind in WheelKind]),
-            "la_partage": {"type": "boolean"},
-            "table_min": _integer(1),
-            "table_max": _integer(1),
-            "bankroll": _integer(1),
-            "balance": _integer(0, description="Chips not on the table."),
-            "open_stake": _integer(0, description="Chips in open bets."),
-            "bet_count": _integer(0),
-            "spin_count": _integer(0),
-            "server_seed_hash": _string(
-                pattern="^[0-9a-f]{64}$", description="SHA-256 of the server seed."
-            ),
-            "client_seed": _string(),
-            "server_seed": _nullable(_string(description="Revealed when the session ends.")),
-            "opened_at": timestamp,
-            "ended_at": _nullable(timestamp),
-            "version": _integer(
-                1,
-                INT64_MAX,
-                description="1 when opened, one more with every bet, withdrawal, spin and the"
-                " end: pass it as `since` to wait for the next change.",
-            ),
-        },
-        description="A player's session at one table.",
-    )
-    session_request = _object(
-        {
-            "name": _string(
-                minLength=1,
-                maxLength=limits.max_name_length,
-                description="One line of text; surrounding space is trimmed; no control"
-                " characters.",
-            ),
-            "bankroll": _integer(
-                1, limits.max_bankroll, default=limits.default_bankroll, description="Chips."
-            ),
-            "table_min": _integer(limits.min_bet, limits.max_bet, default=limits.default_table_min),
-            "table_max": _integer(
-                limits.min_bet,
-                limits.max_bet,
-                default=limits.default_table_max,
-                description="At least table_min; applies to each bet and to the open bets"
-                " together. Defaults to the larger of table_min and"
-                f" {limits.default_table_max}.",
-            ),
-            "wheel": _string(
-                pattern="^([Aa][Mm][Ee][Rr][Ii][Cc][Aa][Nn]|[Ee][Uu][Rr][Oo][Pp][Ee][Aa][Nn])$",
-                default=WheelKind.AMERICAN.value,
-                description="american or european, in any case.",
-            ),
-            "la_partage": {
-                "type": "boolean",
-                "default": False,
-                "description": "Half an even-money stake back on zero; european wheel only.",
-            },
-            "client_seed": _string(
-                minLength=1,
-                maxLength=limits.max_client_seed_length,
-                description="Your part of the provably-fair draw; one is made up if omitted.",
-            ),
-        },
-        optional=("bankroll", "table_min", "table_max", "wheel", "la_partage", "client_seed"),
-        closed=False,
-        description="Other members are ignored.",
-    )
-    bet_request = _object(
-        {
-            "proposition": _string(
-                minLength=1,
-                examples=[kind.value for kind in BetKind],
-                description='A bet kind, in any case and spelling ("Six line", "six-line")'
-                ", or an alias: line, basket, topline, manque, passe. five is American only,"
-                " first_four European only.",
-            ),
-            "numbers": _nullable(
-                _array(
-                    _schema("PocketChoice"),
-                    maxItems=6,
-                    description="The pockets an inside bet covers, in a shape the layout has;"
-                    " [1], [2] or [3] for a dozen or column; empty, null or absent for an"
-                    " even-money bet.",
-                )
-            ),
-            "amount": _integer(
-                1, description="Chips; within the session's table_min and table_max."
-            ),
-        },
-        optional=("numbers",),
-        closed=False,
-        description="Other members are ignored.",
-    )
-    bet = _object(
-        {
-            "confirmation": _integer(1, INT64_MAX),
-            "proposition": _string(enum=[kind.value for kind in BetKind]),
-            "numbers": _array(_schema("Pocket")),
-            "description": _string(),
-            "amount": _integer(1),
-            "odds": _integer(1, description="Winnings per chip, to one."),
-            "status": _string(enum=list(BET_STATUSES)),
-            "spin": _nullable(_integer(1, description="The spin that settled it.")),
-            "returned": _nullable(_integer(0, description="Chips paid back at settlement.")),
-            "outcome": _nullable(_integer(description="Net result once settled or refunded.")),
-            "placed_at": timestamp,
-        },
-    )
-    spin_outcome = _object(
-        {
-            "spin": _integer(1),
-            "result": _schema("WheelResult"),
-            "settled": _array(
-                _object({"confirmation": _integer(1), "outcome": _integer()}),
-                description="Every bet this spin settled, with its net result.",
-            ),
-            "balance": _integer(0),
-        },
-    )
-    edge = _object(
-        {
-            "fraction": _string(pattern="^-?[0-9]+/[0-9]+$"),
-            "percent": {"type": "number"},
-        },
-        description="The house's exact advantage per chip staked.",
-    )
-    wheel_rules = _object(
-        {
-            "pockets": _array(_schema("Pocket")),
-            "rim": _array(_schema("Pocket"), description="In order around the wheel."),
-            "bets": _array(
-                _object(
-                    {
-                        "proposition": _string(enum=[kind.value for kind in BetKind]),
-                        "odds": _integer(1),
-                        "house_edge": _schema("HouseEdge"),
-                    }
-                )
-            ),
-            "la_partage_edge": _schema("HouseEdge"),
-        },
-        optional=("la_partage_edge",),
-        description="la_partage_edge is given for the european wheel only.",
-    )
-    limits_schema = _object(
-        {
-            "default_bankroll": _integer(1),
-            "max_bankroll": _integer(1),
-            "default_table_min": _integer(1),
-            "default_table_max": _integer(1),
-            "min_bet": _integer(1),
-            "max_bet": _integer(1),
-            "table_max_applies_to": _string(),
-        },
-    )
-    rules = _object(
-        {
-            "wheels": _object({kind.value: _schema("WheelRules") for kind in WheelKind}),
-            "red": _array(_integer(1, 36)),
-            "numbers": {
-                "type": "object",
-                "description": "How to write numbers for each proposition.",
-                "additionalProperties": _string(),
-            },
-            "limits": limits_schema,
-        },
-    )
-    verification = _object(
-        {
-            "ok": {"type": "boolean"},
-            "seed_matches_hash": {"type": "boolean"},
-            "spins_checked": _integer(0),
-            "mismatches": _array(
-                _object(
-                    {
-                        "spin": _integer(1),
-                        "recorded": _integer(0, 37, description="Pocket index; 37 is 00."),
-                        "expected": _integer(0, 37, description="Pocket index; 37 is 00."),
-                    }
-                )
-            ),
-            "summary": _string(),
-        },
-    )
-    problem = _object(
-        {
-            "type": _string(format="uri-reference", default="about:blank"),
-            "title": _string(description="The status's reason phrase."),
-            "status": _integer(400, 599),
-            "detail": _string(description="What went wrong, for the person who asked."),
-            "code": _string(description="A stable machine name for the error."),
-            "field": _string(description="The request field at fault, when there is one."),
-        },
-        optional=("field",),
-        description="RFC 9457 problem details, with parlor's code and field members.",
-    )
+    """Every body's schema from its one definition (``parlor.wire``), and this document's."""
     return {
-        "Problem": problem,
-        "Pocket": pocket,
-        "PocketChoice": pocket_choice,
-        "WheelResult": wheel_result,
-        "SessionRequest": session_request,
-        "Session": session,
-        "BetRequest": bet_request,
-        "Bet": bet,
-        "BetReceipt": _object(
-            {"confirmation": _integer(1), "bet": _schema("Bet"), "balance": _integer(0)},
-            description="The bet as it now stands, and the session's balance after it.",
-        ),
-        "BetDetail": _object(
-            {"bet": _schema("Bet"), "outcome": _nullable(_integer())},
-        ),
-        "BetList": _object({"bets": _array(_schema("Bet"))}),
-        "SpinOutcome": spin_outcome,
-        "SpinRecord": _object(
-            {"spin": _integer(1), "result": _schema("WheelResult"), "spun_at": timestamp}
-        ),
-        "SpinList": _object({"spins": _array(_schema("SpinRecord"))}),
-        "Verification": verification,
-        "HouseEdge": edge,
-        "WheelRules": wheel_rules,
-        "Rules": rules,
-        "NoFields": {
+        **wire.schemas(),
+        "OpenApiDocument": {
             "type": "object",
-            "description": "No members are read; the body may be empty or absent.",
-        },
-        "SpinRequest": _object(
-            {
-                "spin": _integer(
-                    1,
-                    INT64_MAX,
-                    description="The number this spin must have: the session's spin_count"
-                    " + 1. Sent again after a lost answer, it is refused with 409"
-                    " spin_out_of_turn if that spin was drawn, instead of drawing another.",
-                )
+            "properties": {
+                "openapi": _string(),
+                "info": {"type": "object"},
+                "paths": {"type": "object"},
             },
-            optional=("spin",),
-            closed=False,
-            description="The body may be empty or absent: then the next spin is drawn.",
-        ),
-        "OpenApiDocument": _object(
-            {"openapi": _string(), "info": {"type": "object"}, "paths": {"type": "object"}},
-            closed=False,
-        ),
+            "required": ["openapi", "info", "paths"],
+        },
     }
 
 
@@ -489,7 +194,7 @@ def _parameters() -> Json:
             "in": "query",
             "required": False,
             "description": "Only bets with this status.",
-            "schema": _string(enum=list(BET_STATUSES)),
+            "schema": _string(enum=list(wire.BET_STATUSES)),
         },
         "After": {
             "name": "after",
@@ -549,10 +254,13 @@ def _error_responses() -> Json:
         CONFLICT: _problem_response(
             409,
             "Valid, but not possible now: the session has ended, the balance is too low, the"
-            " bet is no longer open, the seed is not revealed yet, or the spin asked for is not"
-            " the next one.",
+            " amount is outside this session's table limits, the bet is of the other wheel's"
+            " layout, the bet is no longer open, the seed is not revealed yet, or the spin asked"
+            " for is not the next one.",
             (
                 "insufficient_balance",
+                "outside_table_limits",
+                "not_on_this_wheel",
                 "session_ended",
                 "bet_not_open",
                 "seed_not_revealed",
@@ -957,8 +665,59 @@ _TAGS = (
 )
 
 
+#: What each kind of 201 answer makes, as the path parameter that names it and where the
+#: answer holds its value.
+_MADE = {
+    "Session": (("session_id", "session"), "$response.body#/session"),
+    "BetReceipt": (("confirmation",), "$response.body#/confirmation"),
+}
+
+
+def _add_links(paths: Json) -> None:
+    """Link each operation that makes a session or a bet to every operation that takes it.
+
+    Derived from the table above, so a new operation on a session is linked
+    without being listed twice: a client (or schemathesis' stateful run)
+    follows ``session`` from the answer to open a session into the next call.
+    """
+    operations = [
+        (path, method, operation)
+        for path, item in paths.items()
+        for method, operation in item.items()
+    ]
+    for path, _, operation in operations:
+        created = operation["responses"].get("201")
+        if created is None:
+            continue
+        made = created["content"][JSON]["schema"]["$ref"].rsplit("/", 1)[1]
+        if made not in _MADE:
+            continue
+        names, value = _MADE[made]
+        seed = not path.startswith(API)
+        links: Json = {}
+        for other_path, _, other in operations:
+            if other_path.startswith(API) == seed:
+                continue  # the seed's routes link to the seed's, /api/v1 to /api/v1
+            taken = [name for name in names if f"{{{name}}}" in other_path]
+            if not taken:
+                continue
+            parameters = {taken[0]: value}
+            # A bet's operations take its session too: the one this bet was placed in.
+            for session_name in ("session_id", "session"):
+                if f"{{{session_name}}}" in other_path and session_name not in parameters:
+                    parameters[session_name] = f"$request.path.{session_name}"
+            links[other["operationId"]] = {
+                "operationId": other["operationId"],
+                "parameters": parameters,
+            }
+        if links:
+            created["links"] = links
+
+
 def openapi_document() -> dict[str, Any]:
     """The whole document, as a fresh dict (callers may keep or change their copy)."""
+    paths = {**_api_paths(), **_seed_paths()}
+    _add_links(paths)
     return {
         "openapi": OPENAPI_VERSION,
         "info": {
@@ -974,6 +733,6 @@ def openapi_document() -> dict[str, Any]:
         },
         "servers": [{"url": "/"}],
         "tags": [{"name": name, "description": text} for name, text in _TAGS],
-        "paths": {**_api_paths(), **_seed_paths()},
+        "paths": paths,
         "components": _components(),
     }

@@ -15,9 +15,10 @@ from http import HTTPStatus
 from typing import Any
 
 import falcon
+import msgspec
 
 from parlor.house import errors
-from parlor.service import jsoncodec
+from parlor.wire import roulette as wire
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -39,23 +40,22 @@ class Problem(falcon.HTTPError):
         self.field = field
 
 
-def problem_body(error: falcon.HTTPError) -> dict[str, Any]:
+def problem_body(error: falcon.HTTPError) -> wire.Problem:
     status = int(error.status_code)
     # With type "about:blank" the title must be the status's phrase (RFC 9457 §4.2.1).
     title = HTTPStatus(status).phrase
-    body: dict[str, Any] = {
-        "type": "about:blank",
-        "title": title,
-        "status": status,
-        "detail": error.description or _DEFAULT_DETAIL.get(status, title),
-    }
     if isinstance(error, Problem):
-        body["code"] = error.problem_code
-        if error.field is not None:
-            body["field"] = error.field
+        code = error.problem_code
+        field: str | msgspec.UnsetType = msgspec.UNSET if error.field is None else error.field
     else:
-        body["code"] = title.lower().replace(" ", "_").replace("-", "_")
-    return body
+        code, field = title.lower().replace(" ", "_").replace("-", "_"), msgspec.UNSET
+    return wire.Problem(
+        title=title,
+        status=status,
+        detail=error.description or _DEFAULT_DETAIL.get(status, title),
+        code=code,
+        field=field,
+    )
 
 
 _DEFAULT_DETAIL = {
@@ -66,7 +66,7 @@ _DEFAULT_DETAIL = {
 
 def serialize_problem(req: falcon.Request, resp: falcon.Response, error: falcon.HTTPError) -> None:
     resp.content_type = PROBLEM_JSON
-    resp.data = jsoncodec.dumps(problem_body(error))
+    resp.data = msgspec.json.encode(problem_body(error))
 
 
 # Statuses by class; the first match in this order wins, so subclasses come first.
@@ -77,6 +77,8 @@ _STATUS: tuple[tuple[type[errors.HouseError], str, str], ...] = (
     (errors.UnknownSession, falcon.HTTP_404, "unknown_session"),
     (errors.UnknownBet, falcon.HTTP_404, "unknown_bet"),
     (errors.InsufficientBalance, falcon.HTTP_409, "insufficient_balance"),
+    (errors.OutsideTableLimits, falcon.HTTP_409, "outside_table_limits"),
+    (errors.NotOnThisWheel, falcon.HTTP_409, "not_on_this_wheel"),
     (errors.SessionEnded, falcon.HTTP_409, "session_ended"),
     (errors.BetNotOpen, falcon.HTTP_409, "bet_not_open"),
     (errors.SpinOutOfTurn, falcon.HTTP_409, "spin_out_of_turn"),
@@ -88,7 +90,7 @@ _STATUS: tuple[tuple[type[errors.HouseError], str, str], ...] = (
 def house_error(error: errors.HouseError) -> Problem:
     for cls, status, code in _STATUS:
         if isinstance(error, cls):
-            field = error.field if isinstance(error, errors.InvalidRequest) else None
+            field = error.field
             headers = {"Retry-After": "1"} if status == falcon.HTTP_503 else None
             return Problem(status, error.message, code=code, field=field, headers=headers)
     return Problem(falcon.HTTP_409, error.message, code="conflict")

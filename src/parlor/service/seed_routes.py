@@ -17,7 +17,7 @@ import falcon
 from parlor.house.roulette import RouletteHouse
 from parlor.roulette import wheel as rules
 from parlor.roulette.wheel import AMERICAN, Wheel, describe
-from parlor.service import api
+from parlor.service import api, represent
 
 
 class HouseWheel:
@@ -48,7 +48,7 @@ class WheelJson:
         self._wheel = wheel
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        resp.media = self._wheel.spin().to_json()
+        resp.media = represent.wheel_result(self._wheel.spin().pocket)
 
 
 class WheelHtml:

@@ -15,19 +15,20 @@ even-money bets). Errors are reported on ``amount`` and on ``proposition``
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from parlor.roulette.bets import Bet, RuleViolation, make_bet
-from parlor.roulette.wheel import Wheel, wheel_for
+from parlor.roulette.wheel import JsonPocket, Wheel, wheel_for
+from parlor.settings import HouseLimits
+from parlor.text import line_problem
 
 #: The even-money propositions of the seed's select, in the order it lists them.
 SELECT_CHOICES = ("red", "black", "even", "odd", "high", "low")
 WHEEL_CHOICES = ("american", "european")
 #: Longest echo of a submitted value kept for re-display: enough for any valid input.
 ECHO_LIMIT = 80
-MAX_NAME = 64
+MAX_NAME = HouseLimits().max_name_length
 _MAX_DIGITS = 12
 
 
@@ -59,7 +60,7 @@ class BetOrder:
     value: str
 
     @property
-    def numbers(self) -> list[int | str] | None:
+    def numbers(self) -> list[JsonPocket] | None:
         """The numbers as the REST API takes them; None for bets that take none."""
         return self.bet.numbers_json() or None
 
@@ -144,8 +145,8 @@ def read_start(fields: Mapping[str, str]) -> StartOrder:
         errors["name"] = "Enter a name to play under."
     elif len(name) > MAX_NAME:
         errors["name"] = f"Use at most {MAX_NAME} characters."
-    elif any(unicodedata.category(ch)[0] == "C" for ch in name):
-        errors["name"] = "The name cannot hold control characters."
+    elif line_problem(name, MAX_NAME) is not None:  # the house's own rule, parlor.text
+        errors["name"] = "The name cannot hold control or invisible characters."
     wheel = fields.get("wheel", "").strip().lower()
     if wheel not in WHEEL_CHOICES:
         errors["wheel"] = "Pick the American or the European wheel."

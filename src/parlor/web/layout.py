@@ -38,7 +38,7 @@ from functools import lru_cache
 
 from markupsafe import Markup, escape
 
-from parlor.roulette.bets import PAYOUTS, Bet, BetKind, make_bet
+from parlor.roulette.bets import ODDS, Bet, BetKind, make_bet
 from parlor.roulette.wheel import WHEELS, Wheel, WheelKind, color, label
 
 
@@ -107,7 +107,7 @@ def _at(row: int, column: int, rows: int = 1, columns: int = 1) -> Place:
 
 def _cell(wheel: Wheel, kind: BetKind, numbers: Sequence[int | str], text: str, at: Place) -> Cell:
     bet = make_bet(kind, numbers, wheel)
-    name = f"{bet.describe().capitalize()}, pays {PAYOUTS[kind]} to 1"
+    name = f"{bet.describe().capitalize()}, pays {ODDS[kind]} to 1"
     shade = color(bet.numbers[0]) if kind is BetKind.STRAIGHT else ""
     return Cell(kind.value, bet_value(bet), text, name, *at, color=shade)
 

@@ -49,6 +49,7 @@ from parlor.web.forms import SELECT_CHOICES, FormInvalid, Table, echo, read_bet,
 from parlor.web.layout import build_layout, layout_html, open_stakes
 from parlor.web.render import Renderer
 from parlor.web.table import RECENT, Key, TableReader, TableView
+from parlor.wire import roulette as wire_roulette
 
 _NONCE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _CONFIRMATION = re.compile(r"[0-9]{1,18}")
@@ -245,7 +246,7 @@ class PlaceBet(Page):
             field = "amount" if error.field == "amount" else "proposition"
             visits.form_errors(req, "bet", {field: error.detail}, shown)
         except Conflict as error:
-            if error.code == "insufficient_balance":
+            if error.field == "amount":  # too much for the balance, or outside the table
                 visits.form_errors(req, "bet", {"amount": error.detail}, shown)
             else:
                 visits.notice(req, error.detail, tone="error")
@@ -330,10 +331,10 @@ class Rules(Page):
 
     def __init__(self, deps: Deps) -> None:
         super().__init__(deps)
-        self._rules: dict[str, Any] | None = None
+        self._rules: wire_roulette.Rules | None = None
         self._lock = threading.Lock()
 
-    def rules(self) -> dict[str, Any]:
+    def rules(self) -> wire_roulette.Rules:
         with self._lock:
             if self._rules is None:
                 self._rules = self.client.rules()
@@ -348,15 +349,16 @@ class Rules(Page):
             kind = "american"
         wheel = wheel_for(kind)
         covers = {bet.kind.value: len(bet.covers) for bet in all_bets(wheel)}
-        document = self.rules()["wheels"][kind]
+        wheels = self.rules().wheels
+        document = wheels.european if kind == "european" else wheels.american
         rows = [
             {
-                "name": entry["proposition"].replace("_", " "),
-                "covers": covers[entry["proposition"]],
-                "odds": entry["odds"],
-                "edge": entry["house_edge"],
+                "name": entry.proposition.replace("_", " "),
+                "covers": covers[entry.proposition],
+                "odds": entry.odds,
+                "edge": entry.house_edge,
             }
-            for entry in document["bets"]
+            for entry in document.bets
         ]
         self.show(
             req,
@@ -366,7 +368,7 @@ class Rules(Page):
             wheel=kind,
             rows=rows,
             pockets=wheel.pocket_count,
-            la_partage=document.get("la_partage_edge"),
+            la_partage=document.la_partage_edge or None,
         )
 
 

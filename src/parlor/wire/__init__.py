@@ -1,0 +1,1 @@
+"""The bodies that cross the wire, one typed definition each (msgspec Structs)."""
