@@ -7,7 +7,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint typecheck unit bench clean
+.PHONY: run test test-fast lint typecheck unit bench clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "parlor needs Python 3.11 or newer on PATH" >&2; exit 1; }
@@ -36,6 +36,12 @@ unit: $(VENV)/.installed-dev
 	$(BIN)/pytest
 
 test: lint typecheck unit
+
+# The edit-test loop: lint, types, and every test not marked slow (no real
+# parlor serve under load, no browser, no state machines), without coverage.
+# `make test` stays whole: it is what CI runs.
+test-fast: lint typecheck
+	$(BIN)/pytest -m "not slow" --no-cov -q
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/house_ops.py

@@ -16,12 +16,12 @@ from urllib.parse import quote
 
 import psycopg
 import pytest
-from e2e_support import cannot_run
 
 from parlor.house.ledger import check_ledger
 from parlor.house.roulette import RouletteHouse
 from parlor.store.db import PostgresDatabase, SQLiteDatabase, open_database
 from parlor.store.schema import migrate
+from tests.e2e.e2e_support import cannot_run
 
 POSTGRES_URL = os.environ.get(
     "PARLOR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"

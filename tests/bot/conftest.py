@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from e2e_support import ParlorProcess
 
 from parlor.client import RouletteClient
 from parlor.house.ledger import LedgerReport, check_ledger
 from parlor.store.db import open_database
+from tests.e2e.e2e_support import ParlorProcess
 
 
 @pytest.fixture(scope="session")

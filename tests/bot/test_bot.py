@@ -14,8 +14,6 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 import pytest
-from e2e_support import ParlorProcess
-from flaky_proxy import BEFORE, DROP, LOSE, UNAVAILABLE, Fault, FlakyProxy
 
 from parlor.bots.roulette import Bot, Round, Stop, Summary, open_table
 from parlor.client import RouletteClient, Session, SpinOutcome
@@ -23,6 +21,8 @@ from parlor.house.ledger import LedgerReport
 from parlor.roulette.plans import AtLimit, Plan, Stopped, Strategy, WhenShort
 from parlor.roulette.strategies import Player, Wager, Watch
 from parlor.roulette.wheel import EUROPEAN, parse_pocket, wheel_for
+from tests.bot.flaky_proxy import BEFORE, DROP, LOSE, UNAVAILABLE, Fault, FlakyProxy
+from tests.e2e.e2e_support import ParlorProcess
 
 Audit = Callable[[], LedgerReport]
 SEED = 20240607

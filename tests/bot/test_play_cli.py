@@ -15,13 +15,13 @@ import sys
 from collections.abc import Callable
 
 import pytest
-from e2e_support import ParlorProcess, free_port
-from flaky_proxy import BEFORE, LOSE, UNAVAILABLE, Fault, FlakyProxy
 from typer.testing import CliRunner, Result
 
 from parlor.cli import app
 from parlor.client import RouletteClient, SpinOutcome
 from parlor.house.ledger import LedgerReport
+from tests.bot.flaky_proxy import BEFORE, LOSE, UNAVAILABLE, Fault, FlakyProxy
+from tests.e2e.e2e_support import ParlorProcess, free_port
 
 Audit = Callable[[], LedgerReport]
 runner = CliRunner()

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from e2e_support import ParlorProcess
+
+from tests.e2e.e2e_support import ParlorProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 

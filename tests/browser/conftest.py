@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, Parlor, start_parlor
-from e2e_support import cannot_run
+
+from tests.browser.browser_support import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, Parlor, start_parlor
+from tests.e2e.e2e_support import cannot_run
 
 
 def _missing() -> str | None:

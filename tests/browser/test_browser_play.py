@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import Parlor, start_parlor
+
+from tests.browser.browser_support import Parlor, start_parlor
 
 pytestmark = pytest.mark.slow
 
@@ -117,7 +118,12 @@ def test_reload_and_back_after_a_post_do_not_bet_again(page: Any, parlor: Parlor
 
 def test_a_hostile_name_is_shown_as_text(page: Any, parlor: Parlor) -> None:
     dialogs: list[str] = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    def dismiss(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
     start(page, parlor, HOSTILE)
     assert page.inner_text(".player") == HOSTILE
     assert page.locator("script").count() == 1  # parlor.js, and nothing the player wrote

@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from e2e_support import ParlorProcess
+
+from tests.e2e.e2e_support import ParlorProcess
 
 StartParlor = Callable[..., ParlorProcess]
 

@@ -12,10 +12,10 @@ from typing import Any
 
 import httpx
 import pytest
-from e2e_support import SAMPLE_BETS, ParlorProcess, check_spin_fields, expected_outcome
 
 from parlor.house.ledger import LedgerReport, check_ledger
 from parlor.store.db import open_database
+from tests.e2e.e2e_support import SAMPLE_BETS, ParlorProcess, check_spin_fields, expected_outcome
 
 pytestmark = pytest.mark.slow
 

@@ -27,10 +27,10 @@ from urllib.parse import urlencode
 import falcon.inspect
 import httpx
 import pytest
-from e2e_support import ACCESS_LINE, ParlorProcess, _session_members
 
 from parlor.client import RouletteClient
 from parlor.web.app import create_falcon_app
+from tests.e2e.e2e_support import ACCESS_LINE, ParlorProcess, _session_members
 
 pytestmark = pytest.mark.slow
 

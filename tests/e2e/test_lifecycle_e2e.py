@@ -8,10 +8,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from e2e_support import READY, ParlorProcess, cannot_run
 
 from parlor.run.serve import PortInUse, ensure_port_free
 from parlor.settings import Settings
+from tests.e2e.e2e_support import READY, ParlorProcess, cannot_run
 
 pytestmark = pytest.mark.slow
 

@@ -26,8 +26,11 @@ from typing import Any
 
 import httpx
 import pytest
-import wheelclient
-from e2e_support import (
+
+from parlor.house.ledger import check_ledger
+from parlor.store.db import open_database
+from tests.e2e import wheelclient
+from tests.e2e.e2e_support import (
     PAYOUT,
     SAMPLE_BETS,
     ParlorProcess,
@@ -35,9 +38,6 @@ from e2e_support import (
     check_spin_fields,
     expected_outcome,
 )
-
-from parlor.house.ledger import check_ledger
-from parlor.store.db import open_database
 
 HERE = Path(__file__).parent
 PROBLEM = "application/problem+json"
@@ -140,7 +140,9 @@ def test_a_full_game_then_the_versioned_api(server: ParlorProcess, client: httpx
         None,
     )
 
-    balance, confirmation, outcomes, spins = bankroll, 0, {}, []
+    balance, confirmation = bankroll, 0
+    outcomes: dict[int, int] = {}
+    spins: list[Any] = []
     for round_number in (1, 2, 3):
         placed: dict[int, dict[str, Any]] = {}
         for bet in SAMPLE_BETS:

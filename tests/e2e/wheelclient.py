@@ -8,11 +8,12 @@ the chapter's example used 8008).
 import json
 import sys
 import urllib.request
+from typing import Any
 
 URL = "http://localhost:36000/json/"
 
 
-def get_a_spin():
+def get_a_spin() -> Any:
     result = urllib.request.urlopen(URL)
     assert result.code == 200
     assert result.msg == "OK"

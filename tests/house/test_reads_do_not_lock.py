@@ -35,14 +35,14 @@ def _row_held(db: Database, db_url: str, session_id: str) -> Iterator[None]:
             yield
             conn.rollback()
     else:
-        conn = sqlite3.connect(db_url.removeprefix("sqlite:///"), isolation_level=None)
+        writer = sqlite3.connect(db_url.removeprefix("sqlite:///"), isolation_level=None)
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            conn.execute(change + "?", (session_id,))
+            writer.execute("BEGIN IMMEDIATE")
+            writer.execute(change + "?", (session_id,))
             yield
-            conn.execute("ROLLBACK")
+            writer.execute("ROLLBACK")
         finally:
-            conn.close()
+            writer.close()
 
 
 def _finishes_while_held(read: Callable[[], Any]) -> Any:
@@ -78,9 +78,7 @@ def test_every_read_answers_while_a_writer_holds_the_session(
         assert len(_finishes_while_held(lambda: house.bets(sid, status="open"))) == 1
         assert _finishes_while_held(lambda: house.bet(sid, 2)).amount == 20
         assert len(_finishes_while_held(lambda: house.spins(sid))) == 1
-        assert _finishes_while_held(lambda: house.session_versions([sid])) == {
-            sid: before.version
-        }
+        assert _finishes_while_held(lambda: house.session_versions([sid])) == {sid: before.version}
     assert house.session(sid) == before  # the holder rolled back
 
 

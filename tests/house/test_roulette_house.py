@@ -430,18 +430,18 @@ def test_bets_listing_rejects_unknown_status(house: RouletteHouse) -> None:
 def test_error_tree() -> None:
     """Front doors map errors by class: the tree in errors.py must hold."""
     assert issubclass(errors.InvalidBet, errors.InvalidRequest)
-    for cls in (
+    for conflict in (
         errors.InsufficientBalance,
         errors.SessionEnded,
         errors.BetNotOpen,
         errors.IdempotencyMismatch,
         errors.SeedNotRevealed,
     ):
-        assert issubclass(cls, errors.Conflict)
-    for cls in (errors.UnknownSession, errors.UnknownBet):
-        assert issubclass(cls, errors.NotFound)
-    for cls in (errors.NotFound, errors.InvalidRequest, errors.Conflict, errors.HouseBusy):
-        assert issubclass(cls, errors.HouseError)
+        assert issubclass(conflict, errors.Conflict)
+    for missing in (errors.UnknownSession, errors.UnknownBet):
+        assert issubclass(missing, errors.NotFound)
+    for kind in (errors.NotFound, errors.InvalidRequest, errors.Conflict, errors.HouseBusy):
+        assert issubclass(kind, errors.HouseError)
 
 
 def test_every_layout_bet_round_trips_through_the_store(house: RouletteHouse) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+from typing import Any
 
 import numpy as np
 import pytest
@@ -42,7 +43,9 @@ PLANS = [Plan(strategy) for strategy in Strategy] + [
 ]
 
 
-def replay_with_players(plan: Plan, bankroll: int, spins: int, sessions: int, seed: int) -> dict:
+def replay_with_players(
+    plan: Plan, bankroll: int, spins: int, sessions: int, seed: int
+) -> dict[str, Any]:
     """The kernel's sessions again, one Player at a time, drawing in the kernel's order."""
     rng = np.random.default_rng(seed)
     out: dict[str, list[int]] = {"duration": [], "final": [], "high": [], "wagered": []}

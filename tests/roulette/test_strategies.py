@@ -370,7 +370,8 @@ def test_player_says_why_it_stopped(
     plan: Plan, outcomes: str, bankroll: int, reason: Stopped, wanted: int
 ) -> None:
     player = Player(plan, bankroll)
-    assert player.stop_reason is None
+    before = player.stop_reason
+    assert before is None
     for outcome in outcomes:
         assert player.next_bet() is not None
         player.record(outcome == "W", POCKET[outcome])

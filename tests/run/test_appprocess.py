@@ -11,15 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from loop_support import run_async
-from tiny_apps import counter
 
 from parlor.run import frames
 from parlor.run.appprocess import AppGone, AppProcess
 from parlor.run.appworker import AppServer, load_factory
 from parlor.run.request import Reply, Request
+from tests.run.loop_support import run_async
+from tests.run.tiny_apps import counter
 
 HERE = Path(__file__).resolve().parent
+#: The checkout, from which an app process imports tests.run.tiny_apps.
+ROOT = HERE.parent.parent
 
 
 def request(path: str, method: str = "GET", body: bytes = b"") -> Request:
@@ -93,12 +95,12 @@ def test_requests_run_side_by_side(served: Peer) -> None:
 
 
 def test_load_factory_names_module_and_function() -> None:
-    assert load_factory("tiny_apps:counter") is counter
+    assert load_factory("tests.run.tiny_apps:counter") is counter
 
 
 def test_a_real_app_process_answers_dies_and_is_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PYTHONPATH", f"{HERE}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
-    app = AppProcess("tiny_apps:counter", threads=2)
+    monkeypatch.setenv("PYTHONPATH", f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    app = AppProcess("tests.run.tiny_apps:counter", threads=2)
 
     async def main() -> None:
         app.start(asyncio.get_running_loop())
@@ -132,8 +134,8 @@ def test_a_real_app_process_answers_dies_and_is_replaced(monkeypatch: pytest.Mon
 def test_an_app_that_cannot_be_built_fails_the_start(
     monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("PYTHONPATH", f"{HERE}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
-    app = AppProcess("tiny_apps:broken", threads=1)
+    monkeypatch.setenv("PYTHONPATH", f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    app = AppProcess("tests.run.tiny_apps:broken", threads=1)
 
     async def main() -> None:
         with pytest.raises(RuntimeError, match="did not start"):

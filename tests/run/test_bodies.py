@@ -11,9 +11,9 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 
 import pytest
-from loop_support import run_async
 
 from parlor.run.bodies import BodyLimits, BodyRefused, read_body
+from tests.run.loop_support import run_async
 
 
 class Source:

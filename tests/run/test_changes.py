@@ -7,10 +7,10 @@ import time
 from collections.abc import Mapping, Sequence
 
 import pytest
-from loop_support import run_async
 
 from parlor.run.changes import Changes
 from parlor.run.request import Topic
+from tests.run.loop_support import run_async
 
 
 def test_a_change_wakes_only_the_waiters_it_passes() -> None:

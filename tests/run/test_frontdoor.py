@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
 import pytest
-from loop_support import run_async
 
 from parlor.run.bodies import BodyLimits
 from parlor.run.frontdoor import FrontDoor
@@ -22,6 +21,7 @@ from parlor.run.request import AppSetup, Publish, call_app
 from parlor.run.threads import RequestThreads, ThreadedApp
 from parlor.wsgi.types import StartResponse, WSGIEnvironment
 from parlor.wsgi.waiting import ask_to_wait
+from tests.run.loop_support import run_async
 
 
 class Headers:
@@ -66,7 +66,7 @@ class Proto:
     def __call__(self) -> asyncio.Future[bytes]:
         return asyncio.ensure_future(self._collect())
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:  # type: ignore[override]
+    async def __aiter__(self) -> AsyncIterator[bytes]:
         yield self.body
         yield b""
 
@@ -74,7 +74,12 @@ class Proto:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
         if self.leaves is not None:
-            loop.call_later(self.leaves, lambda: future.done() or future.set_result(None))
+
+            def leave() -> None:
+                if not future.done():
+                    future.set_result(None)
+
+            loop.call_later(self.leaves, leave)
         return future
 
     def response_bytes(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
@@ -104,7 +109,7 @@ def serve(
     async def main() -> None:
         door.runner.start(asyncio.get_running_loop())
         try:
-            task = asyncio.ensure_future(door(scope, proto))  # type: ignore[arg-type]
+            task = asyncio.ensure_future(door(scope, proto))
             if during is not None:
                 await asyncio.sleep(0.1)
                 await during(door)

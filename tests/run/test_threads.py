@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 import time
 
 import pytest
-from loop_support import run_async
 
 from parlor.run.threads import RequestThreads
+from tests.run.loop_support import run_async
 
 
 def test_work_runs_off_the_loop_and_comes_back() -> None:
@@ -20,7 +21,9 @@ def test_work_runs_off_the_loop_and_comes_back() -> None:
             loop_thread = threading.get_ident()
             ran_on = await threads.run(threading.get_ident)
             assert ran_on != loop_thread
-            results = await asyncio.gather(*(threads.run(lambda i=i: i * i) for i in range(200)))
+            results = await asyncio.gather(
+                *(threads.run(functools.partial(pow, i, 2)) for i in range(200))
+            )
             assert results == [i * i for i in range(200)]
         finally:
             threads.stop()

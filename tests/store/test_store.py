@@ -55,7 +55,7 @@ _V2_ROWS = (
     "INSERT INTO spins (session_id, n, pocket, spun_at) VALUES ('mixed', 1, 1, 't1'),"
     " ('done', 1, 1, 't1')",
 )
-_V2_LEDGER = (
+_V2_LEDGER: tuple[tuple[str, int, str, int | None], ...] = (
     # (session, amount to the session, reason, bet confirmation or None)
     ("mixed", 100, "bankroll", None),
     ("mixed", -10, "bet", 1),
@@ -68,7 +68,7 @@ _V2_LEDGER = (
 )
 
 
-_V2_BETS = (
+_V2_BETS: tuple[tuple[str, int, str, str, int | None, int | None, int | None], ...] = (
     ("mixed", 1, "red", "settled", 1, 20, 10),
     ("mixed", 2, "black", "withdrawn", None, None, None),
     ("mixed", 3, "odd", "open", None, None, None),
@@ -88,10 +88,10 @@ def _write_v2_store(db: Database) -> None:
                 (session, confirmation, kind, ",".join(map(str, numbers)), status, spin,
                  payout, outcome),
             )  # fmt: skip
-        for session, amount, reason, confirmation in _V2_LEDGER:
+        for session, amount, reason, bet_number in _V2_LEDGER:
             bet = tx.one(
                 "SELECT id FROM bets WHERE session_id = ? AND confirmation = ?",
-                (session, confirmation),
+                (session, bet_number),
             )
             bet_id = bet[0] if bet else None
             for account, signed in ((session, amount), ("house", -amount)):
@@ -127,7 +127,7 @@ def test_upgrade_in_place_keeps_every_row(db_url: str) -> None:
         assert migrate(db) == LATEST
         assert _every_row(db) == before
         with db.transaction(write=False) as tx:
-            marks = dict(tx.all("SELECT id, settled_through FROM sessions"))
+            marks: dict[str, int] = dict(tx.all("SELECT id, settled_through FROM sessions"))
         # Below the oldest open bet; with none open, every bet is behind the mark.
         assert marks == {"mixed": 2, "done": 1}
         # Versions as if kept from the start: 1, plus each bet, withdrawal, spin and end.

@@ -14,7 +14,6 @@ from pathlib import Path
 import httpx
 import pytest
 from falcon import testing
-from web_support import IDLE, MAX_AGE, SECRET, SERVICE, Browser, Clock, make_web
 
 from parlor.client import RouletteClient
 from parlor.house.ledger import check_ledger
@@ -23,6 +22,7 @@ from parlor.service.app import create_falcon_app as create_service
 from parlor.store.db import Database, open_database
 from parlor.store.schema import migrate
 from parlor.web.cookies import CookieCodec
+from tests.web.web_support import IDLE, MAX_AGE, SECRET, SERVICE, Browser, Clock, make_web
 
 
 @pytest.fixture

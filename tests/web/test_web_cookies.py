@@ -8,7 +8,6 @@ import zlib
 from typing import Any
 
 import pytest
-from web_support import IDLE, MAX_AGE, SECRET, Clock
 
 from parlor.web.cookies import (
     GRACE,
@@ -20,6 +19,7 @@ from parlor.web.cookies import (
     seal,
     unseal,
 )
+from tests.web.web_support import IDLE, MAX_AGE, SECRET, Clock
 
 SESSION = "e2yWNNTO_Vx2hx7ceV1jHQ"
 

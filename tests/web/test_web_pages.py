@@ -7,12 +7,12 @@ import re
 
 import pytest
 from falcon import testing
-from web_support import Browser, seat
 
 from parlor.client import RouletteClient
 from parlor.house.roulette import RouletteHouse
 from parlor.store.db import Database
 from parlor.web.cookies import CookieCodec
+from tests.web.web_support import Browser, seat
 
 HOSTILE = "<script>alert(1)</script>"
 
@@ -80,7 +80,7 @@ def test_starting_a_game_shows_the_table_and_its_limits(
     [
         ({"name": "", "wheel": "american"}, "name", "Enter a name to play under."),
         ({"name": "x" * 65, "wheel": "american"}, "name", "Use at most 64 characters."),
-        ({"name": "bad\x07bell", "wheel": "american"}, "name", "control characters"),
+        ({"name": "bad\x07bell", "wheel": "american"}, "name", "control or invisible characters"),
         ({"name": "alice", "wheel": "martian"}, "wheel", "Pick the American or the European"),
     ],
 )
@@ -135,7 +135,7 @@ def test_a_hostile_name_is_escaped_everywhere(browser: Browser) -> None:
 
 
 def test_a_bet_from_the_select(playing: Browser, sdk: RouletteClient, house: RouletteHouse) -> None:
-    posted = playing.post("/bets", {"amount": "25", "proposition": "red", "nonce": playing.nonce})
+    posted = playing.post("/bets", {"amount": "25", "proposition": "red"})
     assert posted.status_code == 303
     assert posted.headers["location"] == "/table#bet"
     page = playing.get("/table")
@@ -243,7 +243,8 @@ def test_refusals_from_the_service_land_beside_their_fields(
     refusals = [
         (InvalidInput(422, "x", "bad amount", field="amount", code="invalid_bet"), "amount"),
         (InvalidInput(422, "x", "bad numbers", field="numbers", code="invalid_bet"), "proposition"),
-        (Conflict(409, "x", "no chips", code="insufficient_balance"), "amount"),
+        (Conflict(409, "x", "no chips", code="insufficient_balance", field="amount"), "amount"),
+        (Conflict(409, "x", "over max", code="outside_table_limits", field="amount"), "amount"),
     ]
     for refusal, field in refusals:
         monkeypatch.setattr(sdk, "place_bet", lambda *a, _e=refusal, **k: (_ for _ in ()).throw(_e))

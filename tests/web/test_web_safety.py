@@ -8,7 +8,6 @@ from collections.abc import Callable
 import httpx
 import pytest
 from falcon import testing
-from web_support import COOKIE, IDLE, MAX_AGE, SECRET, SERVICE, Browser, Clock, make_web
 
 from parlor.client import RouletteClient
 from parlor.house.roulette import RouletteHouse
@@ -17,6 +16,7 @@ from parlor.store.db import Database
 from parlor.web.app import app_from_env
 from parlor.web.formbody import MAX_BODY
 from parlor.wsgi.accesslog import AccessLog
+from tests.web.web_support import COOKIE, IDLE, MAX_AGE, SECRET, SERVICE, Browser, Clock, make_web
 
 # -- CSRF ------------------------------------------------------------------------------
 

@@ -8,23 +8,40 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from web_support import SERVICE, Browser
 
 from parlor.client import Bet, RouletteClient, SpinRecord, WheelResult
 from parlor.house.roulette import RouletteHouse
+from parlor.roulette.bets import BetKind
 from parlor.service.app import create_falcon_app as create_service
 from parlor.web.pages import form_nonce
 from parlor.web.table import Known, TableReader, count_final, merge_spins
+from parlor.wire.roulette import BetStatus
+from tests.web.web_support import SERVICE, Browser
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def bet(confirmation: int, status: str, spin: int | None = None, outcome: int | None = None) -> Bet:
-    return Bet(confirmation, "red", (), "red", 10, 1, status, spin, None, outcome, NOW)
+def bet(
+    confirmation: int, status: BetStatus, spin: int | None = None, outcome: int | None = None
+) -> Bet:
+    return Bet(
+        confirmation=confirmation,
+        proposition=BetKind.RED,
+        numbers=(),
+        description="red",
+        amount=10,
+        odds=1,
+        status=status,
+        spin=spin,
+        returned=None,
+        outcome=outcome,
+        placed_at=NOW,
+    )
 
 
 def record(n: int) -> SpinRecord:
-    return SpinRecord(n, WheelResult(n, "red", False, False, 1, 1), NOW)
+    result = WheelResult(pocket=n, color="red", even=False, high=False, twelve=1, column=1)
+    return SpinRecord(spin=n, result=result, spun_at=NOW)
 
 
 def test_final_bets_are_summed_once_and_open_ones_kept() -> None:

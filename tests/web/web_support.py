@@ -118,7 +118,7 @@ def make_web(sdk: RouletteClient, clock: Clock) -> testing.TestClient:
 
     # Falcon's test client inspects the app's parameters; the validator takes *args.
     def wsgi(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        return checked(environ, start_response)  # type: ignore[no-any-return]
+        return checked(environ, start_response)
 
     return testing.TestClient(wsgi)
 
