@@ -4,12 +4,14 @@
 ready"; at teardown every server still running is stopped with SIGTERM and must
 exit 0 within 15 s, having printed "parlor stopped" and left no process behind.
 ``server`` is one such server on each engine, so every test that takes it runs
-against SQLite and against PostgreSQL.
+against SQLite and against PostgreSQL. ``shared_server`` is one SQLite server
+for a whole module, for the tests that need a server but not a fresh one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,9 +21,9 @@ from tests.e2e.e2e_support import ParlorProcess
 StartParlor = Callable[..., ParlorProcess]
 
 
-@pytest.fixture
-def running_parlor(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartParlor]:
-    """A factory: ``running_parlor(url, workers=1, port=None, wait=True, command="serve")``."""
+@contextmanager
+def _parlors(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartParlor]:
+    """Start servers with the factory; at the end, each must stop cleanly and leave no trace."""
     started: list[ParlorProcess] = []
     # The working directory of the server: proof it never needs ./var.
     cwd: Path = tmp_path_factory.mktemp("parlor-cwd")
@@ -55,6 +57,22 @@ def running_parlor(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartPa
         f"parlor wrote into its working directory: {list(cwd.iterdir())}"
     )
     assert not failures, "\n\n".join(failures)
+
+
+@pytest.fixture
+def running_parlor(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartParlor]:
+    """A factory: ``running_parlor(url, workers=1, port=None, wait=True, command="serve")``."""
+    with _parlors(tmp_path_factory) as start:
+        yield start
+
+
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ParlorProcess]:
+    """One ``parlor serve`` on SQLite for the whole module: for tests that change no shared state
+    another test reads."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('shared') / 'parlor.db'}"
+    with _parlors(tmp_path_factory) as start:
+        yield start(url)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

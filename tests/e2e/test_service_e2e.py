@@ -19,7 +19,7 @@ import sys
 import threading
 import urllib.request
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -422,10 +422,8 @@ def test_bad_input_over_the_wire_is_refused_and_logged(
     assert all(float(m["ms"]) >= 0 for m in logged)
 
 
-def test_a_chunked_body_is_read(
-    running_parlor: Callable[..., ParlorProcess], sqlite_url: str
-) -> None:
-    server = running_parlor(sqlite_url)
+def test_a_chunked_body_is_read(shared_server: ParlorProcess) -> None:
+    server = shared_server
 
     def chunks(*parts: bytes) -> Iterator[bytes]:
         yield from parts
@@ -445,10 +443,8 @@ def test_a_chunked_body_is_read(
         assert too_big.status_code == 413, too_big.text
 
 
-def test_a_413_says_it_closes_the_connection(
-    running_parlor: Callable[..., ParlorProcess], sqlite_url: str
-) -> None:
-    server = running_parlor(sqlite_url)
+def test_a_413_says_it_closes_the_connection(shared_server: ParlorProcess) -> None:
+    server = shared_server
     connection = http.client.HTTPConnection(server.host, server.port, timeout=15)
     try:
         big = b'{"name": "' + b"x" * (70 * 1024) + b'"}'
@@ -467,11 +463,9 @@ def test_a_413_says_it_closes_the_connection(
         connection.close()
 
 
-def test_a_huge_body_gets_413_and_an_announced_close(
-    running_parlor: Callable[..., ParlorProcess], sqlite_url: str
-) -> None:
+def test_a_huge_body_gets_413_and_an_announced_close(shared_server: ParlorProcess) -> None:
     """Past what is worth draining, the 413 says the connection closes; the next one works."""
-    server = running_parlor(sqlite_url)
+    server = shared_server
     huge = b'{"name": "' + b"x" * (5 * 1024 * 1024) + b'"}'
     connection = http.client.HTTPConnection(server.host, server.port, timeout=15)
     try:
@@ -487,16 +481,14 @@ def test_a_huge_body_gets_413_and_an_announced_close(
         assert client.get("/json/").status_code == 200
 
 
-def test_a_client_trickling_its_body_does_not_stop_the_others(
-    running_parlor: Callable[..., ParlorProcess], sqlite_url: str
-) -> None:
+def test_a_client_trickling_its_body_does_not_stop_the_others(shared_server: ParlorProcess) -> None:
     """A slow sender costs the front door a coroutine, not a request thread.
 
     Granian's WSGI interface handed the body to the app as it arrived, and a
     trickling client held a thread: five of them stopped the service. Many
     more are in tests/e2e/test_front_door_e2e.py.
     """
-    server = running_parlor(sqlite_url)
+    server = shared_server
     with socket.create_connection((server.host, server.port), timeout=15) as slow:
         slow.sendall(
             b"POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"

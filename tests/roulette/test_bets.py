@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from parlor.roulette.bets import (
     EVEN_MONEY,
-    PAYOUTS,
+    ODDS,
     Bet,
     BetKind,
     RuleViolation,
@@ -171,26 +171,21 @@ def test_kinds_for() -> None:
 # --- payouts and house edge --------------------------------------------------------------------
 
 
-def test_payout_table() -> None:
-    assert PAYOUTS == {
-        BetKind.STRAIGHT: 35,
-        BetKind.SPLIT: 17,
-        BetKind.STREET: 11,
-        BetKind.CORNER: 8,
-        BetKind.SIX_LINE: 5,
-        BetKind.FIVE: 6,
-        BetKind.FIRST_FOUR: 8,
-        BetKind.DOZEN: 2,
-        BetKind.COLUMN: 2,
-        BetKind.RED: 1,
-        BetKind.BLACK: 1,
-        BetKind.EVEN: 1,
-        BetKind.ODD: 1,
-        BetKind.LOW: 1,
-        BetKind.HIGH: 1,
-    }
-    for bet in AMERICAN_BETS + EUROPEAN_BETS:
-        assert bet.payout == PAYOUTS[bet.kind]
+@pytest.mark.parametrize("bet", AMERICAN_BETS + EUROPEAN_BETS, ids=_bet_id)
+def test_odds_are_those_of_a_fair_game_on_36_numbers(bet: Bet) -> None:
+    """A bet on k of the 36 numbers pays 36/k - 1 to one: the odds come from the definition.
+
+    Only the five (0, 00, 1, 2, 3) has no whole fair odds, 36/5 - 1 = 6.2: it pays 6,
+    which is what makes it the American layout's worst bet. Nothing here repeats the
+    table of odds: a wrong entry in ``ODDS`` fails against the bet's own coverage.
+    """
+    covered = len(bet.covers)
+    fair = Fraction(36, covered) - 1
+    assert bet.odds == ODDS[bet.kind] == int(fair)
+    assert fair.denominator == 1 or bet.kind is BetKind.FIVE
+    # and settlement pays exactly that, stake included, on every pocket it covers
+    for pocket in bet.covers:
+        assert settle(bet, 10, pocket) == 10 * (int(fair) + 1)
 
 
 def test_even_money_kinds() -> None:
@@ -564,7 +559,7 @@ def test_numbers_json_feeds_back_into_make_bet(wheel: Wheel) -> None:
 )
 def test_settle_is_all_or_nothing_on_american(bet: Bet, pocket: int, amount: int) -> None:
     back = settle(bet, amount, pocket)
-    assert back in (0, amount * (bet.payout + 1))
+    assert back in (0, amount * (bet.odds + 1))
     assert (back > 0) is (pocket in bet.covers)
     assert bet.wins(pocket) is (pocket in bet.covers)
     # la partage changes nothing for pockets other than 0, nor for non-even-money bets
@@ -580,7 +575,7 @@ def test_settle_is_all_or_nothing_on_american(bet: Bet, pocket: int, amount: int
 def test_settle_with_la_partage_on_european(bet: Bet, pocket: int, amount: int) -> None:
     back = settle(bet, amount, pocket, la_partage=True)
     if pocket in bet.covers:
-        assert back == amount * (bet.payout + 1)
+        assert back == amount * (bet.odds + 1)
     elif pocket == 0 and bet.kind in EVEN_MONEY:
         assert back == amount // 2
     else:
@@ -593,14 +588,14 @@ def test_american_fair_count_is_36_for_every_bet_but_the_five() -> None:
         winners = sum(1 for pocket in AMERICAN.pockets if bet.wins(pocket))
         assert winners == len(bet.covers)
         if bet.kind is BetKind.FIVE:
-            assert winners * (bet.payout + 1) == 35
+            assert winners * (bet.odds + 1) == 35
         else:
-            assert winners * (bet.payout + 1) == 36, bet
+            assert winners * (bet.odds + 1) == 36, bet
 
 
 def test_european_fair_count_is_36_for_every_bet() -> None:
     for bet in EUROPEAN_BETS:
-        assert len(bet.covers) * (bet.payout + 1) == 36, bet
+        assert len(bet.covers) * (bet.odds + 1) == 36, bet
 
 
 # --- stored_bet --------------------------------------------------------------------------------
