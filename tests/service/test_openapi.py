@@ -243,6 +243,7 @@ def flatmap_path_parameters(
     return st.one_of(st.just(path_parameters), real, real)  # about two in three real
 
 
+@pytest.mark.slow
 @schema.parametrize()
 @settings(
     max_examples=MAX_EXAMPLES,
@@ -317,6 +318,7 @@ def map_body(context: schemathesis.HookContext, body: Any) -> Any:
     return body
 
 
+@pytest.mark.slow
 def test_a_stateful_run_follows_the_links_to_every_operation(tmp_path: Any) -> None:
     """From a new session (or bet), through every operation that takes it, on its own house.
 
