@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from parlor.house.errors import (
     BetNotOpen,
@@ -156,42 +156,61 @@ def _new_session_id() -> str:
     return secrets.token_urlsafe(16)  # 128 bits: the id is the only credential
 
 
-@dataclass(frozen=True, slots=True)
-class _SessionRow:
-    """A sessions row as the house reads it: the one place its columns get their types."""
+class _SessionRow(NamedTuple):
+    """A sessions row, as ``_SESSION_COLUMNS`` selects it: the one place its columns are typed.
 
-    state: SessionState
+    A NamedTuple, not a dataclass: the bet path reads one per request, and
+    ``_make`` costs a fraction of building a frozen dataclass of 19 fields.
+    """
+
+    id: str
+    name: str
+    wheel: str
+    la_partage: int
+    table_min: int
+    table_max: int
+    bankroll: int
+    balance: int
+    open_stake: int
+    bet_count: int
+    spin_count: int
     #: Kept out of ``state`` while the session is open.
     server_seed: str
+    server_seed_hash: str
+    client_seed: str
+    status: str
+    opened_at: str
+    ended_at: str | None
+    version: int
     #: Bets with a confirmation at or below this are settled, withdrawn or refunded.
     settled_through: int
 
-    @classmethod
-    def parse(cls, row: Row) -> _SessionRow:
-        (sid, name, wheel, la_partage, tmin, tmax, bankroll, balance, open_stake,
-         bet_count, spin_count, seed, seed_hash, client_seed, status, opened, ended,
-         version, settled_through) = row  # fmt: skip
-        state = SessionState(
-            id=str(sid),
-            name=str(name),
-            wheel=WheelKind(str(wheel)),
-            la_partage=bool(la_partage),
-            table_min=int(tmin),
-            table_max=int(tmax),
-            bankroll=int(bankroll),
-            balance=int(balance),
-            open_stake=int(open_stake),
-            bet_count=int(bet_count),
-            spin_count=int(spin_count),
-            server_seed_hash=str(seed_hash),
-            client_seed=str(client_seed),
-            status=str(status),
-            opened_at=str(opened),
-            ended_at=None if ended is None else str(ended),
-            server_seed=str(seed) if status == "ended" else None,
-            version=int(version),
+    @property
+    def ended(self) -> bool:
+        return self.status == "ended"
+
+    @property
+    def state(self) -> SessionState:
+        return SessionState(
+            id=self.id,
+            name=self.name,
+            wheel=WheelKind(self.wheel),
+            la_partage=bool(self.la_partage),
+            table_min=self.table_min,
+            table_max=self.table_max,
+            bankroll=self.bankroll,
+            balance=self.balance,
+            open_stake=self.open_stake,
+            bet_count=self.bet_count,
+            spin_count=self.spin_count,
+            server_seed_hash=self.server_seed_hash,
+            client_seed=self.client_seed,
+            status=self.status,
+            opened_at=self.opened_at,
+            ended_at=self.ended_at,
+            server_seed=self.server_seed if self.ended else None,
+            version=self.version,
         )
-        return cls(state, str(seed), int(settled_through))
 
 
 def _encode_numbers(bet: Bet) -> str:
@@ -312,7 +331,7 @@ class RouletteHouse:
         )
         if row is None:
             raise UnknownSession(session_id)
-        return _SessionRow.parse(row)
+        return _SessionRow._make(row)
 
     @staticmethod
     def _move(
@@ -411,7 +430,7 @@ class RouletteHouse:
 
         def work(tx: Transaction) -> tuple[SessionState, int | None]:
             row = self._session_row(tx, session_id, lock=True)
-            if row.state.ended:
+            if row.ended:
                 raise SessionEnded(session_id)
             now = self._now()
             for bet_id, amount in tx.all(
@@ -429,7 +448,7 @@ class RouletteHouse:
                 "UPDATE sessions SET status = 'ended', ended_at = ?,"
                 " balance = balance + open_stake, open_stake = 0, settled_through = bet_count,"
                 " version = ? WHERE id = ?",
-                (now, row.state.version + 1, session_id),
+                (now, row.version + 1, session_id),
             )
             state = self._session_row(tx, session_id, lock=False).state
             return state, state.version
@@ -455,7 +474,7 @@ class RouletteHouse:
             raise InvalidBet(error.field, error.message) from None
 
         def work(tx: Transaction) -> tuple[BetReceipt, int | None]:
-            session = self._session_row(tx, session_id, lock=True).state
+            session = self._session_row(tx, session_id, lock=True)
             try:
                 bet = make_bet(kind, numbers, wheel_for(session.wheel))
             except WrongWheel as error:
@@ -464,7 +483,9 @@ class RouletteHouse:
                 raise InvalidBet(error.field, error.message) from None
             fingerprint = f"{bet.kind}:{_encode_numbers(bet)}:{stake}"
             if idempotency_key is not None:
-                replay = self._replay(tx, session_id, idempotency_key, fingerprint, session.wheel)
+                replay = self._replay(
+                    tx, session_id, idempotency_key, fingerprint, WheelKind(session.wheel)
+                )
                 if replay is not None:
                     return replay, None
             if session.ended:
@@ -532,10 +553,10 @@ class RouletteHouse:
         """Take an open bet back off the table and refund its stake."""
 
         def work(tx: Transaction) -> tuple[BetReceipt, int | None]:
-            session = self._session_row(tx, session_id, lock=True).state
+            session = self._session_row(tx, session_id, lock=True)
             if session.ended:
                 raise SessionEnded(session_id)
-            placed = self._read_bet(tx, session_id, confirmation, session.wheel)
+            placed = self._read_bet(tx, session_id, confirmation, WheelKind(session.wheel))
             if placed.status != "open":
                 raise BetNotOpen(placed.confirmation, placed.status)
             now = self._now()
@@ -559,8 +580,8 @@ class RouletteHouse:
 
     def bet(self, session_id: str, confirmation: object) -> PlacedBet:
         with self._reading() as tx:
-            session = self._session_row(tx, session_id, lock=False).state
-            return self._read_bet(tx, session_id, confirmation, session.wheel)
+            session = self._session_row(tx, session_id, lock=False)
+            return self._read_bet(tx, session_id, confirmation, WheelKind(session.wheel))
 
     def _read_bet(
         self, tx: Transaction, session_id: str, confirmation: object, wheel: WheelKind
@@ -599,7 +620,7 @@ class RouletteHouse:
                 query += " AND status = ?"
                 params.append(status)
             rows = tx.all(query + " ORDER BY confirmation LIMIT ?", [*params, limit])
-        return [_bet_from_row(bet_row, row.state.wheel) for bet_row in rows]
+        return [_bet_from_row(bet_row, WheelKind(row.wheel)) for bet_row in rows]
 
     # -- spins ------------------------------------------------------------------
 
@@ -613,8 +634,7 @@ class RouletteHouse:
         expected_number = None if expected is None else _whole("spin", expected, 1, MAX_ID)
 
         def work(tx: Transaction) -> tuple[SpinResult, int | None]:
-            row = self._session_row(tx, session_id, lock=True)
-            session = row.state
+            session = row = self._session_row(tx, session_id, lock=True)
             if session.ended:
                 raise SessionEnded(session_id)
             wheel = wheel_for(session.wheel)
@@ -633,7 +653,9 @@ class RouletteHouse:
                 (session_id, row.settled_through),
             ):
                 placed = _bet_from_row(bet_row, wheel.kind)
-                payout = settle(placed.bet, placed.amount, pocket, la_partage=session.la_partage)
+                payout = settle(
+                    placed.bet, placed.amount, pocket, la_partage=bool(session.la_partage)
+                )
                 outcome = payout - placed.amount
                 bet_id = int(bet_row[0])
                 updates.append((number, payout, outcome, bet_id))
@@ -642,9 +664,10 @@ class RouletteHouse:
                     ledger += double_entry(
                         session_id, payout, "payout", now, bet_id=bet_id, spin=number
                     )
-                settled.append(
-                    replace(placed, status="settled", spin=number, returned=payout, outcome=outcome)
-                )
+                settled.append(  # positionally: a dataclass replace() costs 3x
+                    PlacedBet(placed.confirmation, placed.bet, placed.amount, "settled", number,
+                              payout, outcome, placed.placed_at)
+                )  # fmt: skip
             tx.executemany(
                 "UPDATE bets SET status = 'settled', spin = ?, payout = ?, outcome = ?"
                 " WHERE id = ? AND status = 'open'",
