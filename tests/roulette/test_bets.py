@@ -171,21 +171,53 @@ def test_kinds_for() -> None:
 # --- payouts and house edge --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("bet", AMERICAN_BETS + EUROPEAN_BETS, ids=_bet_id)
-def test_odds_are_those_of_a_fair_game_on_36_numbers(bet: Bet) -> None:
-    """A bet on k of the 36 numbers pays 36/k - 1 to one: the odds come from the definition.
+#: Every bet of both layouts, with its wheel.
+EVERY_BET = [(wheel, bet) for wheel in (AMERICAN, EUROPEAN) for bet in all_bets(wheel)]
 
-    Only the five (0, 00, 1, 2, 3) has no whole fair odds, 36/5 - 1 = 6.2: it pays 6,
-    which is what makes it the American layout's worst bet. Nothing here repeats the
-    table of odds: a wrong entry in ``ODDS`` fails against the bet's own coverage.
+
+def _fair_odds(covered: int) -> Fraction:
+    """What a bet on ``covered`` of the 36 numbers pays, to one, in a fair game: 36/k - 1."""
+    return Fraction(36, covered) - 1
+
+
+def test_fair_odds() -> None:
+    """36/k - 1 gives the odds everyone knows: 35, 17, 11, 8, 5, 2 and 1 to one."""
+    assert [_fair_odds(k) for k in (1, 2, 3, 4, 6, 12, 18)] == [35, 17, 11, 8, 5, 2, 1]
+    assert _fair_odds(5) == Fraction(31, 5)  # 6.2: the five has no whole fair odds
+
+
+@pytest.mark.parametrize(
+    ("wheel", "bet"), EVERY_BET, ids=[f"{w.kind}-{_bet_id(b)}" for w, b in EVERY_BET]
+)
+def test_odds_are_those_of_a_fair_game_on_36_numbers(wheel: Wheel, bet: Bet) -> None:
+    """A bet covering k of the 36 numbers pays 36/k - 1 to one: the odds come from the definition.
+
+    k is read off the bet's own coverage, so nothing here repeats the table of odds:
+    a wrong entry in ``ODDS`` fails, and so does a bet that covers the wrong pockets.
+    The documented exception is the American five (0, 00, 1, 2, 3): it covers 5
+    pockets, whose fair odds 36/5 - 1 = 6.2 are not whole, and pays 6, the house's
+    worse bet. The first four (0, 1, 2, 3) covers 4 and pays the fair 8.
     """
     covered = len(bet.covers)
-    fair = Fraction(36, covered) - 1
-    assert bet.odds == ODDS[bet.kind] == int(fair)
-    assert fair.denominator == 1 or bet.kind is BetKind.FIVE
-    # and settlement pays exactly that, stake included, on every pocket it covers
-    for pocket in bet.covers:
-        assert settle(bet, 10, pocket) == 10 * (int(fair) + 1)
+    fair = _fair_odds(covered)
+    if bet.kind is BetKind.FIVE:
+        assert (wheel, covered) == (AMERICAN, 5)
+        expected = 6
+        assert expected < fair
+    else:
+        assert fair.denominator == 1, f"{bet.describe()} covers {covered} pockets"
+        expected = int(fair)
+    assert bet.odds == ODDS[bet.kind] == expected
+    # settle() hands back the stake plus odds × stake on every pocket the bet covers,
+    # and nothing on the others.
+    for amount in (1, 7):
+        for pocket in wheel.pockets:
+            back = amount * (expected + 1) if pocket in bet.covers else 0
+            assert settle(bet, amount, pocket) == back, (bet.describe(), pocket)
+
+
+def test_every_kind_in_the_odds_table_is_checked_against_its_definition() -> None:
+    assert {bet.kind for _, bet in EVERY_BET} == set(ODDS) == set(BetKind)
 
 
 def test_even_money_kinds() -> None:
