@@ -249,6 +249,20 @@ BAD_BODIES = [
     ),
     ("application/json", b'{"proposition": "straight", "numbers": [0], "amount": 10}', 422, None),
     ("application/json", b'{"proposition": 7, "amount": 10}', 422, "invalid_bet"),
+    # A whole number written as a float sends the body down a second, slower path:
+    # nesting that path cannot walk is refused as the first one saw it, never a 500.
+    (
+        "application/json",
+        b'{"amount": 1.5, "numbers": ' + b"[" * 30_000 + b"]" * 30_000 + b"}",
+        422,
+        "invalid_bet",
+    ),
+    (
+        "application/json",
+        b'{"amount": 10.0, "numbers": ' + b"[" * 900 + b"]" * 900 + b"}",
+        422,
+        "invalid_bet",
+    ),
     ("application/json", b'{"proposition": "split", "numbers": [1, 5], "amount": 10}', 422, None),
     ("application/json", b'{"proposition": "split", "numbers": "17,20", "amount": 10}', 422, None),
     ("application/json", b'{"proposition": "split", "numbers": {"a": 1}, "amount": 10}', 422, None),

@@ -122,8 +122,12 @@ def decode(raw: bytes, into: type[T], *, code: str = "invalid_request") -> T:
             if _FLOAT_FOR_INT not in str(error):
                 raise
             # JSON has one kind of number: 10.0 is the integer 10 (JSON Schema agrees),
-            # which msgspec's one-pass decode refuses. The slow path, for these alone.
-            value = msgspec.convert(_whole_numbers(msgspec.json.decode(raw)), into)
+            # which msgspec's one-pass decode refuses. The slow path, for these alone;
+            # a body nested too deeply to walk is refused as the first pass found it.
+            try:
+                value = msgspec.convert(_whole_numbers(msgspec.json.decode(raw)), into)
+            except RecursionError:
+                raise error from None
         return value
     except msgspec.ValidationError as error:
         message = str(error)
@@ -139,6 +143,10 @@ def decode(raw: bytes, into: type[T], *, code: str = "invalid_request") -> T:
     except msgspec.DecodeError as error:
         raise Problem(
             falcon.HTTP_400, f"the body is not valid JSON: {error}", code="malformed_json"
+        ) from None
+    except RecursionError:
+        raise Problem(
+            falcon.HTTP_400, "the body is nested too deeply to read", code="malformed_json"
         ) from None
 
 
