@@ -229,8 +229,10 @@ def test_ctrl_c_ends_the_session_and_sums_up(
     parlor: ParlorProcess, client: RouletteClient, audit: Audit
 ) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PARLOR_")}
+    # A budget no run of losses can use up before the Ctrl+C arrives, however slowly the
+    # machine gets round to sending it: the strategy must not stop by itself first.
     argv = [sys.executable, "-m", "parlor", "play", "flat", "--server", parlor.base_url,
-            "--max-spins", "0"]  # fmt: skip
+            "--max-spins", "0", "--budget", "1000000"]  # fmt: skip
     process = subprocess.Popen(
         argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
     )
@@ -244,7 +246,7 @@ def test_ctrl_c_ends_the_session_and_sums_up(
         if process.poll() is None:
             process.kill()
             process.wait()
-    assert process.returncode == 130, err
+    assert process.returncode == 130, (out, err)
     assert "Traceback" not in err
     assert "stopped after" in out
     assert "interrupted (Ctrl+C)" in out
