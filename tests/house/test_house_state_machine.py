@@ -622,8 +622,8 @@ class HouseMachine(RuleBasedStateMachine):
 
 
 #: Examples per engine: each takes about 50 ms on SQLite and 300 ms on PostgreSQL
-#: (two cores), so about 5 s and 10 s in all.
-EXAMPLES = {"sqlite": 80, "postgresql": 30}
+#: (two cores), so about 3 s and 7 s in all.
+EXAMPLES = {"sqlite": 50, "postgresql": 20}
 
 MACHINE_SETTINGS = settings(
     max_examples=EXAMPLES["sqlite"],
@@ -634,6 +634,9 @@ MACHINE_SETTINGS = settings(
 )
 
 
+# Its worth is in its checks, not its coverage (the house's own tests cover the same
+# lines): without the tracer it runs twice as fast.
+@pytest.mark.no_cover
 def test_house_state_machine(db_url: str) -> None:
     """The house agrees with the model on SQLite and on PostgreSQL."""
 

@@ -60,10 +60,10 @@ CHECKS = [
     negative_data_rejection,
 ]
 #: Fuzzed cases per operation, on top of the document's examples and the coverage
-#: phase's boundary cases; the whole file takes about 40 s on two cores.
-MAX_EXAMPLES = 150
+#: phase's boundary cases; the whole file takes about 30 s on two cores.
+MAX_EXAMPLES = 100
 #: Scenarios of the stateful run, each up to 20 calls along the document's links.
-STATEFUL_EXAMPLES = 100
+STATEFUL_EXAMPLES = 60
 
 
 @dataclass
@@ -319,6 +319,7 @@ def map_body(context: schemathesis.HookContext, body: Any) -> Any:
 
 
 @pytest.mark.slow
+@pytest.mark.no_cover  # its worth is in its checks; the fuzzed run covers the same lines
 def test_a_stateful_run_follows_the_links_to_every_operation(tmp_path: Any) -> None:
     """From a new session (or bet), through every operation that takes it, on its own house.
 
