@@ -233,19 +233,26 @@ def test_ctrl_c_ends_the_session_and_sums_up(
     # machine gets round to sending it: the strategy must not stop by itself first.
     argv = [sys.executable, "-m", "parlor", "play", "flat", "--server", parlor.base_url,
             "--max-spins", "0", "--budget", "1000000"]  # fmt: skip
-    process = subprocess.Popen(
-        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
-    )
-    try:
-        assert process.stdout is not None
-        seen = [process.stdout.readline() for _ in range(4)]  # the header and three spins
-        assert all(SPIN_LINE.match(line) for line in seen[1:]), seen
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    # A terminal's Ctrl+C: the default SIGINT disposition, even when this suite runs where
+    # SIGINT is ignored (a shell's background job), which a child would otherwise inherit.
+    with subprocess.Popen(
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    ) as process:
+        try:
+            assert process.stdout is not None
+            seen = [process.stdout.readline() for _ in range(4)]  # the header and three spins
+            assert all(SPIN_LINE.match(line) for line in seen[1:]), seen
+            process.send_signal(signal.SIGINT)
+            out, err = process.communicate(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
     assert process.returncode == 130, (out, err)
     assert "Traceback" not in err
     assert "stopped after" in out
