@@ -34,6 +34,7 @@ ENCODER = msgspec.json.Encoder()
 # msgspec names the member at fault in one of two ways.
 _AT_PATH = re.compile(r" - at `\$\.(\w+)")
 _NAMED = re.compile(r"field `(\w+)`")
+_UNKNOWN = "Object contains unknown field `"
 
 
 def _what(kind: types.Type) -> str:
@@ -131,8 +132,11 @@ def decode(raw: bytes, into: type[T], *, code: str = "invalid_request") -> T:
         return value
     except msgspec.ValidationError as error:
         message = str(error)
-        found = _AT_PATH.search(message) or _NAMED.search(message)
-        field = found.group(1) if found else None
+        if message.startswith(_UNKNOWN):  # the key is the client's: it may hold anything
+            field: str | None = message[len(_UNKNOWN) :].rsplit("`", 1)[0]
+        else:
+            found = _AT_PATH.search(message) or _NAMED.search(message)
+            field = found.group(1) if found else None
         if field is not None:
             detail = _sentence(into, field, message)
         else:  # not the object at all: no member is at fault
