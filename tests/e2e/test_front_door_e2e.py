@@ -336,6 +336,28 @@ def test_a_body_over_the_front_doors_limit_is_413_before_it_is_read(door: Parlor
     assert b"connection: close" in answer.lower()
 
 
+def test_a_header_value_that_is_not_text_is_400_and_bets_nothing(door: ParlorProcess) -> None:
+    """A non-ASCII Idempotency-Key reached the app as no key at all: a retry bet twice."""
+    opened = httpx.post(f"{door.base_url}/api/v1/sessions", json={"name": "keyed"}, timeout=15)
+    session = opened.json()["session"]
+    bets_before = count(door, "bets")
+    body = b'{"proposition": "red", "amount": 10}'
+    for key in (b"k\xe9y", b"\xff\xfe"):
+        request = (
+            f"POST /api/v1/sessions/{session}/bets HTTP/1.1\r\nHost: x\r\n"
+            "Content-Type: application/json\r\n".encode()
+            + b"Idempotency-Key: " + key + b"\r\n"
+            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )  # fmt: skip
+        for _ in range(2):  # a client retrying with the same key
+            answer = exchange(door.port, request, half_close=False)
+            assert status_of(answer) == 400, answer
+            assert b"idempotency-key header holds bytes that are not text" in answer
+    assert count(door, "bets") == bets_before
+    no_tracebacks(door)
+
+
 @pytest.mark.parametrize("size", [1024 * 1024 + 1, 2 * 1024 * 1024])
 def test_a_chunked_body_over_the_limit_is_413(door: ParlorProcess, size: int) -> None:
     """Found from outside: draining a chunked body began a second read of it, a bare 500."""

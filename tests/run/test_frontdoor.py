@@ -25,11 +25,17 @@ from tests.run.loop_support import run_async
 
 
 class Headers:
-    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+    """Granian's RSGI headers: a name whose value was not text is in keys() but not items()."""
+
+    def __init__(self, pairs: list[tuple[str, str]], unreadable: tuple[str, ...] = ()) -> None:
         self.pairs = pairs
+        self.unreadable = unreadable
 
     def items(self) -> list[tuple[str, str]]:
         return list(self.pairs)
+
+    def keys(self) -> list[str]:
+        return [key for key, _ in self.pairs] + list(self.unreadable)
 
     def __contains__(self, name: str) -> bool:
         return any(key == name for key, _ in self.pairs)
@@ -168,6 +174,18 @@ def test_a_refused_body_never_reaches_the_app_and_is_logged() -> None:
     assert json.loads(body)["status"] == 413
     assert len(lines) == 1
     assert lines[0].startswith("POST /big 413 ")
+
+
+def test_a_header_whose_value_is_not_text_is_refused_before_the_app() -> None:
+    """Granian drops such a value from items(); acting without it could bet twice."""
+    door, lines = make_door()
+    scope = Scope("POST", "/bets", headers=[("content-length", "2")])
+    scope.headers = Headers([("content-length", "2")], unreadable=("idempotency-key",))
+    status, headers, body = serve(door, scope, Proto(b"{}"))
+    assert status == 400
+    assert headers["connection"] == "close"
+    assert "idempotency-key header holds bytes that are not text" in json.loads(body)["detail"]
+    assert lines[0].startswith("POST /bets 400 ")
 
 
 def test_a_trusted_proxy_sets_scheme_and_address() -> None:

@@ -26,7 +26,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from parlor.run import lifeline
@@ -69,6 +70,12 @@ class AppRunner(Protocol):
     async def call(self, request: Request, *, allow_wait: bool) -> Reply: ...
 
     async def versions(self, topics: Sequence[Topic]) -> Mapping[Topic, int]: ...
+
+
+def _unreadable(names: Iterable[str], headers: Headers) -> list[str]:
+    """The headers whose names arrived without a value in ``headers``, in order, once each."""
+    missing = Counter(names) - Counter(name for name, _ in headers)
+    return sorted(missing)
 
 
 def problem(status: int, title: str, detail: str, *, close: bool = False) -> Reply:
@@ -125,6 +132,17 @@ class FrontDoor:
         received_at = time.perf_counter()
         raw = scope.headers
         headers: Headers = raw.items()
+        unreadable = _unreadable(raw.keys(), headers)
+        if unreadable:
+            # Granian leaves a value it cannot decode out of items() but keeps its name:
+            # an app must not act as if the header (an Idempotency-Key, say) was never sent.
+            detail = (
+                f"the {', '.join(unreadable)} header holds bytes that are not text:"
+                " send header values as ASCII"
+            )
+            self._send(proto, problem(400, "Bad Request", detail, close=True))
+            self._log_own(scope, 400, received_at)
+            return
         body = b""
         framed = "content-length" in raw or "transfer-encoding" in raw
         if framed or scope.method not in _SAFE:
