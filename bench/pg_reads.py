@@ -24,15 +24,14 @@ import secrets
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 from urllib.parse import quote
 
+from beside import beside
 from mdsection import replace_section
 
-ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get(
     "PARLOR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
@@ -130,28 +129,7 @@ def main() -> None:
     if args.child:
         print(json.dumps(child(args.seconds)))
         return
-    results: dict[str, list[dict[str, float]]] = {"before": [], "after": []}
-    with tempfile.TemporaryDirectory() as tmp:
-        worktree = Path(tmp) / "before"
-        subprocess.run(
-            ["git", "worktree", "add", "--detach", "-q", str(worktree), args.before],
-            cwd=ROOT,
-            check=True,
-        )
-        try:
-            for round_ in range(args.rounds):
-                order = ["before", "after"] if round_ % 2 == 0 else ["after", "before"]
-                for which in order:
-                    src = worktree / "src" if which == "before" else ROOT / "src"
-                    result = _run(src, args.seconds)
-                    results[which].append(result)
-                    print(f"round {round_ + 1} {which:>6}: {json.dumps(result)}", flush=True)
-        finally:
-            subprocess.run(
-                ["git", "worktree", "remove", "--force", str(worktree)],
-                cwd=ROOT,
-                check=True,
-            )
+    results = beside(args.before, args.rounds, lambda src: _run(src, args.seconds), json.dumps)
     _report(results, args)
 
 

@@ -27,9 +27,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+from beside import beside
 from mdsection import replace_section
 
-ROOT = Path(__file__).resolve().parent.parent
 SECTION = "Start-up: `parlor --help` and a service worker"
 #: The last commit whose CLI imported every command (and so NumPy and numba) at start.
 DEFAULT_BEFORE = "bd936d6"
@@ -103,29 +103,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--write-md", action="store_true")
     args = parser.parse_args()
-    results: dict[str, list[dict[str, float]]] = {"before": [], "after": []}
-    with tempfile.TemporaryDirectory() as tmp:
-        worktree = Path(tmp) / "before"
-        subprocess.run(
-            ["git", "worktree", "add", "--detach", "-q", str(worktree), args.before],
-            cwd=ROOT,
-            check=True,
-        )
-        try:
-            for round_ in range(args.rounds):
-                order = ["before", "after"] if round_ % 2 == 0 else ["after", "before"]
-                for which in order:
-                    src = worktree / "src" if which == "before" else ROOT / "src"
-                    result = measure(src)
-                    results[which].append(result)
-                    shown = ", ".join(f"{k} {v:.2f}" for k, v in result.items())
-                    print(f"round {round_ + 1} {which:>6}: {shown}", flush=True)
-        finally:
-            subprocess.run(
-                ["git", "worktree", "remove", "--force", str(worktree)],
-                cwd=ROOT,
-                check=True,
-            )
+    results = beside(
+        args.before,
+        args.rounds,
+        measure,
+        lambda result: ", ".join(f"{k} {v:.2f}" for k, v in result.items()),
+    )
     body = _report(results, args)
     print(body)
     if args.write_md:
