@@ -5,7 +5,8 @@
     HouseError
     ├── NotFound
     │   ├── UnknownSession        no session has that id
-    │   └── UnknownBet            the session has no bet with that confirmation
+    │   ├── UnknownBet            the session has no bet with that confirmation
+    │   └── UnknownAccount        no account has that name
     ├── InvalidRequest            a bad argument; ``field`` names it
     │   └── InvalidBet            unknown kind, bad geometry, an amount that is not chips
     ├── Conflict                  valid, but not possible in the current state
@@ -15,7 +16,10 @@
     │   ├── SessionEnded          the session is over
     │   ├── BetNotOpen            the bet was already settled or withdrawn
     │   ├── SeedNotRevealed       the session is still open, so its seed is secret
-    │   └── IdempotencyMismatch   an idempotency key reused for a different bet
+    │   ├── IdempotencyMismatch   an idempotency key reused for a different bet
+    │   ├── UsernameTaken         an account of that name (compared without case) exists
+    │   ├── AccountShort          the account has fewer chips than the session asks for
+    │   └── WrongPassword         a password change gave the wrong current password
     └── HouseBusy                 the store stayed busy; the same call may succeed later
 
 Front doors map these to their own errors (HTTP status, TCP reply code) by
@@ -139,6 +143,38 @@ class IdempotencyMismatch(Conflict):
             f"idempotency key {key!r} was already used for a different bet: use a new key"
         )
         self.key = key
+
+
+class UnknownAccount(NotFound):
+    def __init__(self, username: str) -> None:
+        super().__init__(f"no account is named {username!r}")
+        self.username = username
+
+
+class UsernameTaken(Conflict):
+    field = "username"
+
+    def __init__(self, username: str) -> None:
+        super().__init__(f"the name {username!r} is taken: choose another")
+        self.username = username
+
+
+class AccountShort(Conflict):
+    field = "bankroll"
+
+    def __init__(self, wanted: int, balance: int) -> None:
+        super().__init__(
+            f"a bankroll of {wanted} chips is more than your account's balance of {balance}"
+        )
+        self.wanted = wanted
+        self.balance = balance
+
+
+class WrongPassword(Conflict):
+    field = "current_password"
+
+    def __init__(self) -> None:
+        super().__init__("the current password is not right: nothing was changed")
 
 
 class HouseBusy(HouseError):

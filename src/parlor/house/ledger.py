@@ -1,13 +1,17 @@
 """The books: how chips are written down, and the audit that proves they balance.
 
-Every movement of chips is a double entry (``double_entry``): the amount to
-one account and its negation to the house, so the sum over all accounts never
-changes. The house writes them with ``LEDGER_INSERT``, and nothing else does.
+Every movement of chips is a double entry (``transfer``): the amount to one
+ledger account and its negation to another, so the sum over all accounts never
+changes. A ledger account is the house (``HOUSE_ACCOUNT``), a roulette session
+(its id), or a player account (``account_key(id)``: ``account:7``, which no
+session id can spell). The house writes entries with ``LEDGER_INSERT``, and
+nothing else does.
 
 ``check_ledger()`` reads the whole store in one read transaction and checks:
 
 1. all ledger entries, players and house together, sum to zero;
-2. each session's balance equals the sum of its own entries;
+2. each session's balance, and each player account's, equals the sum of its
+   own entries;
 3. each session's ``open_stake`` equals the stakes of its open bets;
 4. each bet was debited exactly once, and credited at most once
    (a payout, a withdrawal or a refund — never two);
@@ -33,7 +37,32 @@ LEDGER_INSERT = (
     " VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 
-Entry = tuple[str, int, str, str, int | None, int | None, str]
+Entry = tuple[str, int, str, str | None, int | None, int | None, str]
+
+_ACCOUNT_PREFIX = "account:"
+
+
+def account_key(account_id: int) -> str:
+    """The ledger account of player account ``account_id``."""
+    return f"{_ACCOUNT_PREFIX}{account_id}"
+
+
+def transfer(
+    to: str,
+    source: str,
+    amount: int,
+    reason: str,
+    at: str,
+    *,
+    session_id: str | None,
+    bet_id: int | None = None,
+    spin: int | None = None,
+) -> tuple[Entry, Entry]:
+    """``amount`` chips moving from ledger account ``source`` to ``to``, as two entries."""
+    return (
+        (to, amount, reason, session_id, bet_id, spin, at),
+        (source, -amount, reason, session_id, bet_id, spin, at),
+    )
 
 
 def double_entry(
@@ -46,9 +75,15 @@ def double_entry(
     spin: int | None = None,
 ) -> tuple[Entry, Entry]:
     """``amount`` chips moving from the house to the session (negative: back), as two entries."""
-    return (
-        (session_id, amount, reason, session_id, bet_id, spin, at),
-        (HOUSE_ACCOUNT, -amount, reason, session_id, bet_id, spin, at),
+    return transfer(
+        session_id,
+        HOUSE_ACCOUNT,
+        amount,
+        reason,
+        at,
+        session_id=session_id,
+        bet_id=bet_id,
+        spin=spin,
     )
 
 
@@ -59,6 +94,7 @@ class LedgerReport:
     house_balance: int
     sessions: int
     problems: tuple[str, ...]
+    accounts: int = 0
 
     @property
     def ok(self) -> bool:
@@ -92,6 +128,17 @@ def check_ledger(db: Database) -> LedgerReport:
                 problems.append(
                     f"session {sid}: open_stake {open_stake} but open bets total {open_bets}"
                 )
+        accounts = tx.all(
+            "SELECT a.id, a.balance, COALESCE(l.total, 0) FROM accounts a"
+            " LEFT JOIN (SELECT account, SUM(amount) AS total FROM ledger"
+            f"  WHERE account LIKE '{_ACCOUNT_PREFIX}%' GROUP BY account) l"
+            f"  ON l.account = '{_ACCOUNT_PREFIX}' || CAST(a.id AS TEXT)"
+        )
+        for account_id, balance, entries in accounts:
+            if int(balance) != int(entries):
+                problems.append(
+                    f"account {account_id}: balance {balance} but its entries sum to {entries}"
+                )
         for bet_id, status, debits, credits in tx.all(
             "SELECT b.id, b.status, COALESCE(m.debits, 0), COALESCE(m.credits, 0) FROM bets b"
             " LEFT JOIN (SELECT bet_id,"
@@ -121,4 +168,5 @@ def check_ledger(db: Database) -> LedgerReport:
         house_balance=int(house[0]) if house else 0,
         sessions=len(sessions),
         problems=tuple(problems),
+        accounts=len(accounts),
     )

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import NamedTuple, TypeVar
 
 from parlor.house.errors import (
+    AccountShort,
     BetNotOpen,
     HouseBusy,
     IdempotencyMismatch,
@@ -33,10 +34,17 @@ from parlor.house.errors import (
     SeedNotRevealed,
     SessionEnded,
     SpinOutOfTurn,
+    UnknownAccount,
     UnknownBet,
     UnknownSession,
 )
-from parlor.house.ledger import HOUSE_ACCOUNT, LEDGER_INSERT, double_entry
+from parlor.house.ledger import (
+    HOUSE_ACCOUNT,
+    LEDGER_INSERT,
+    account_key,
+    double_entry,
+    transfer,
+)
 from parlor.roulette import fairness
 from parlor.roulette.bets import (
     Bet,
@@ -69,7 +77,7 @@ T = TypeVar("T")
 _SESSION_COLUMNS = (
     "id, name, wheel, la_partage, table_min, table_max, bankroll, balance, open_stake,"
     " bet_count, spin_count, server_seed, server_seed_hash, client_seed, status,"
-    " opened_at, ended_at, version, settled_through"
+    " opened_at, ended_at, version, settled_through, account_id, cashed_out"
 )
 _BET_COLUMNS = "id, confirmation, kind, numbers, amount, status, spin, payout, outcome, placed_at"
 
@@ -98,6 +106,10 @@ class SessionState:
     #: 1 when opened, one more with every bet, withdrawal, spin and the end: a
     #: reader that saw this number has seen every change up to it.
     version: int = 1
+    #: The player account that funded the session; None for an anonymous one.
+    account_id: int | None = None
+    #: What went back to that account when the session ended (then balance is 0).
+    cashed_out: int | None = None
 
     @property
     def ended(self) -> bool:
@@ -184,6 +196,8 @@ class _SessionRow(NamedTuple):
     version: int
     #: Bets with a confirmation at or below this are settled, withdrawn or refunded.
     settled_through: int
+    account_id: int | None
+    cashed_out: int | None
 
     @property
     def ended(self) -> bool:
@@ -210,6 +224,8 @@ class _SessionRow(NamedTuple):
             ended_at=self.ended_at,
             server_seed=self.server_seed if self.ended else None,
             version=self.version,
+            account_id=self.account_id,
+            cashed_out=self.cashed_out,
         )
 
 
@@ -359,8 +375,14 @@ class RouletteHouse:
         wheel: object = WheelKind.AMERICAN,
         la_partage: object = False,
         client_seed: object = None,
+        account_id: int | None = None,
     ) -> SessionState:
-        """Open a session funded with ``bankroll`` chips from the house."""
+        """Open a session funded with ``bankroll`` chips: from the house, or from ``account_id``.
+
+        An account's session takes its bankroll from the account's balance
+        (``AccountShort`` when there is not enough) and pays its balance back
+        when it ends.
+        """
         limits = self.limits
         clean_name = _clean_text("name", name, limits.max_name_length)
         if not isinstance(wheel, str):
@@ -408,18 +430,40 @@ class RouletteHouse:
         now = self._now()
 
         def work(tx: Transaction) -> SessionState:
+            if account_id is not None:
+                self._take_from_account(tx, account_id, chips)
             tx.execute(
                 "INSERT INTO sessions (id, name, wheel, la_partage, table_min, table_max,"
                 " bankroll, balance, server_seed, server_seed_hash, client_seed, opened_at,"
-                " version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                " version, account_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
                 (session_id, clean_name, wheel_kind.value, int(la_partage), low, high, chips,
                  chips, server_seed, fairness.hash_server_seed(server_seed), seed_for_client,
-                 now),
+                 now, account_id),
             )  # fmt: skip
-            self._move(tx, session_id, chips, "bankroll", now)
+            if account_id is None:
+                self._move(tx, session_id, chips, "bankroll", now)
+            else:
+                tx.executemany(
+                    LEDGER_INSERT,
+                    transfer(
+                        session_id, account_key(account_id), chips, "fund", now,
+                        session_id=session_id,
+                    ),
+                )  # fmt: skip
             return self._session_row(tx, session_id, lock=False).state
 
         return self._write(work)
+
+    @staticmethod
+    def _take_from_account(tx: Transaction, account_id: int, chips: int) -> None:
+        row = tx.one(
+            "SELECT balance FROM accounts WHERE id = ?" + tx.dialect.lock_rows, (account_id,)
+        )
+        if row is None:
+            raise UnknownAccount(f"#{account_id}")
+        if int(row[0]) < chips:
+            raise AccountShort(chips, int(row[0]))
+        tx.execute("UPDATE accounts SET balance = balance - ? WHERE id = ?", (chips, account_id))
 
     def session(self, session_id: str) -> SessionState:
         with self._reading() as tx:
@@ -450,10 +494,28 @@ class RouletteHouse:
                 " version = ? WHERE id = ?",
                 (now, row.version + 1, session_id),
             )
+            if row.account_id is not None:
+                self._cash_out(tx, session_id, row.account_id, row.balance + row.open_stake, now)
             state = self._session_row(tx, session_id, lock=False).state
             return state, state.version
 
         return self._change(session_id, work)
+
+    @staticmethod
+    def _cash_out(tx: Transaction, session_id: str, account_id: int, chips: int, at: str) -> None:
+        """Pay an ended session's whole balance back to the account that funded it."""
+        tx.execute("UPDATE accounts SET balance = balance + ? WHERE id = ?", (chips, account_id))
+        tx.execute(
+            "UPDATE sessions SET balance = 0, cashed_out = ? WHERE id = ?", (chips, session_id)
+        )
+        if chips:
+            tx.executemany(
+                LEDGER_INSERT,
+                transfer(
+                    account_key(account_id), session_id, chips, "cashout", at,
+                    session_id=session_id,
+                ),
+            )  # fmt: skip
 
     # -- bets -------------------------------------------------------------------
 

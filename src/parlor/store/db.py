@@ -86,7 +86,7 @@ class Dialect:
 
 @lru_cache(maxsize=512)
 def _translate(statement: str, dialect: str) -> str:
-    # parlor's SQL never contains a literal "?" or "%", so the swap is exact.
+    # parlor's SQL never contains a literal "?", so the swap is exact ("%" is escaped).
     if dialect == "postgresql":
         return statement.replace("%", "%%").replace("?", "%s")
     return statement

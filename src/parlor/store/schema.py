@@ -12,8 +12,8 @@ auto-numbered key (see ``Dialect.id_column``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from parlor.store.db import Database, Transaction
 
@@ -23,7 +23,11 @@ class Migration:
     version: int
     title: str
     statements: Sequence[str]
+    #: Run after ``statements`` on one engine only: what the two spell differently.
+    by_dialect: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
+
+_REASONS_V5 = "'bankroll', 'bet', 'withdraw', 'payout', 'refund', 'grant', 'fund', 'cashout'"
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
@@ -138,6 +142,92 @@ MIGRATIONS: tuple[Migration, ...] = (
                 + CASE WHEN status = 'ended' THEN 1 ELSE 0 END""",
         ),
     ),
+    Migration(
+        5,
+        "player accounts, their tokens, the web's server-side sessions and digest nonces",
+        (
+            # username_key is the name NFKC-normalised and casefolded (parlor.names):
+            # two names that compare equal can never both be taken. The digest
+            # columns hold H(username:realm:password) per algorithm, for the realm
+            # in digest_realm (docs/security.md says what keeping them trades);
+            # the userhash columns H(username:realm), to find an account by it.
+            """CREATE TABLE accounts (
+                id {id},
+                username TEXT NOT NULL,
+                username_key TEXT NOT NULL UNIQUE,
+                password_hash TEXT NOT NULL,
+                digest_realm TEXT NOT NULL,
+                digest_sha256 TEXT NOT NULL,
+                digest_md5 TEXT NOT NULL,
+                userhash_sha256 TEXT NOT NULL,
+                userhash_md5 TEXT NOT NULL,
+                balance BIGINT NOT NULL CHECK (balance >= 0),
+                created_at TEXT NOT NULL,
+                password_changed_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX accounts_userhash_sha256 ON accounts (userhash_sha256)",
+            "CREATE INDEX accounts_userhash_md5 ON accounts (userhash_md5)",
+            # Bearer tokens an account holder asked for (the web app keeps one per
+            # logged-in visit). Only a SHA-256 of each token is kept: a copy of the
+            # database lets nobody in.
+            """CREATE TABLE account_tokens (
+                token_hash TEXT PRIMARY KEY,
+                account_id BIGINT NOT NULL REFERENCES accounts (id),
+                created_at DOUBLE PRECISION NOT NULL,
+                expires_at DOUBLE PRECISION NOT NULL
+            )""",
+            "CREATE INDEX account_tokens_account ON account_tokens (account_id)",
+            # A session opened by an account holder is funded from the account, and
+            # its balance goes back there when it ends (then cashed_out says how much).
+            "ALTER TABLE sessions ADD COLUMN account_id BIGINT REFERENCES accounts (id)",
+            "ALTER TABLE sessions ADD COLUMN cashed_out BIGINT",
+            "CREATE INDEX sessions_account ON sessions (account_id)",
+            # The web app's visits (parlor.wsgi.sessions): the cookie holds a random
+            # id, this table a SHA-256 of it and the visit's data.
+            """CREATE TABLE web_sessions (
+                id_hash TEXT PRIMARY KEY,
+                data TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                seen_at DOUBLE PRECISION NOT NULL
+            )""",
+            "CREATE INDEX web_sessions_seen ON web_sessions (seen_at)",
+            # The highest nonce-count each Digest nonce was used with, shared by
+            # every worker, so a replayed request is refused whichever one it reaches.
+            """CREATE TABLE digest_nonces (
+                nonce TEXT PRIMARY KEY,
+                nc BIGINT NOT NULL,
+                expires_at DOUBLE PRECISION NOT NULL
+            )""",
+        ),
+        # The ledger learns three movements: 'grant' (house to an account),
+        # 'fund' (an account to its session) and 'cashout' (a session back to
+        # its account). A grant belongs to no session, so session_id may be NULL.
+        # SQLite cannot alter a CHECK constraint: the table is rebuilt, ids kept.
+        by_dialect={
+            "sqlite": (
+                f"""CREATE TABLE ledger_v5 (
+                    id INTEGER PRIMARY KEY,
+                    account TEXT NOT NULL,
+                    amount BIGINT NOT NULL,
+                    reason TEXT NOT NULL CHECK (reason IN ({_REASONS_V5})),
+                    session_id TEXT,
+                    bet_id BIGINT,
+                    spin INTEGER,
+                    at TEXT NOT NULL
+                )""",
+                "INSERT INTO ledger_v5 (id, account, amount, reason, session_id, bet_id, spin, at)"
+                " SELECT id, account, amount, reason, session_id, bet_id, spin, at FROM ledger",
+                "DROP TABLE ledger",
+                "ALTER TABLE ledger_v5 RENAME TO ledger",
+            ),
+            "postgresql": (
+                "ALTER TABLE ledger DROP CONSTRAINT ledger_reason_check",
+                f"ALTER TABLE ledger ADD CONSTRAINT ledger_reason_check"
+                f" CHECK (reason IN ({_REASONS_V5}))",
+                "ALTER TABLE ledger ALTER COLUMN session_id DROP NOT NULL",
+            ),
+        },
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version
@@ -163,6 +253,6 @@ def migrate(db: Database, *, target: int = LATEST) -> int:
             step = next((m for m in MIGRATIONS if version < m.version <= target), None)
             if step is None:
                 return version
-            for statement in step.statements:
+            for statement in (*step.statements, *step.by_dialect.get(tx.dialect.name, ())):
                 tx.execute(statement.replace("{id}", tx.dialect.id_column))
             tx.execute("INSERT INTO schema_version (version) VALUES (?)", (step.version,))
