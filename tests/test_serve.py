@@ -96,17 +96,23 @@ def test_front_doors_carry_the_settings() -> None:
     assert web.argv[1:4] == ["-m", "parlor", "web"]
     assert web.argv[web.argv.index("--web-port") + 1] == "4001"
     assert web.argv[web.argv.index("--service-url") + 1] == "http://127.0.0.1:4000"
-    assert "--database" not in web.argv  # the web app never touches the database
+    # The web app keeps its visits in the database (nothing of the game: that is the service's).
+    assert web.argv[web.argv.index("--database") + 1] == "sqlite:///x.db"
 
 
-def test_the_web_app_gets_one_secret_for_all_its_workers() -> None:
-    made = web_environment(Settings())
-    assert len(made["PARLOR_WEB_SECRET"]) >= 40
-    assert made["PARLOR_WEB_SECRET"] != web_environment(Settings())["PARLOR_WEB_SECRET"]
-    kept = web_environment(Settings(web_secret="configured", service_url="http://svc:1/"))
-    assert kept["PARLOR_WEB_SECRET"] == "configured"
+def test_the_web_app_workers_read_one_database_and_the_service_url() -> None:
+    kept = web_environment(Settings(service_url="http://svc:1/", database_url="sqlite:///x.db"))
     assert kept["PARLOR_SERVICE_URL"] == "http://svc:1"
+    assert kept["PARLOR_DATABASE_URL"] == "sqlite:///x.db"
     assert Settings.from_env(kept).web_idle_timeout == 1200.0
+
+
+def test_the_service_workers_get_one_nonce_secret_per_run() -> None:
+    made = settings_environment(Settings())
+    assert len(made["PARLOR_AUTH_SECRET"]) >= 40
+    assert made["PARLOR_AUTH_SECRET"] != settings_environment(Settings())["PARLOR_AUTH_SECRET"]
+    kept = settings_environment(Settings(auth_secret="configured"))
+    assert kept["PARLOR_AUTH_SECRET"] == "configured"
 
 
 def test_on_ready_runs_once_everything_listens() -> None:

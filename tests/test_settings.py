@@ -48,7 +48,7 @@ def test_where_the_web_app_finds_the_service(settings: Settings, url: str) -> No
     assert settings.service_base_url == url
 
 
-def test_the_web_secret_is_not_shown() -> None:
-    settings = Settings.from_env({"PARLOR_WEB_SECRET": "hush"})
-    assert settings.web_secret == "hush"
+def test_the_auth_secret_is_not_shown() -> None:
+    settings = Settings.from_env({"PARLOR_AUTH_SECRET": "hush"})
+    assert settings.auth_secret == "hush"
     assert "hush" not in repr(settings)

@@ -2,9 +2,10 @@
 
 The policy follows NIST SP 800-63B §3.1.1.2 rather than composition rules:
 
-- at least ``MIN_LENGTH`` characters (counted after NFKC, as RFC 8265 does for
-  passwords), at most ``MAX_LENGTH`` (so one login cannot ask for unbounded
-  hashing work);
+- at least ``MIN_LENGTH`` characters (counted as RFC 8265's OpaqueString
+  prepares them, which RFC 7616 §4 asks Digest clients to do too: every
+  non-ASCII space becomes U+0020, then NFC), at most ``MAX_LENGTH`` (so one
+  login cannot ask for unbounded hashing work);
 - not one of the passwords attackers try first (``COMMON``), not the
   username, not the username with a digit or two, and not one character over
   and over;
@@ -84,8 +85,9 @@ _REPEATED = re.compile(r"^(.)\1*$", re.DOTALL)
 
 
 def normalized(password: str) -> str:
-    """The password as it is hashed: NFKC, so one typed two ways is one password."""
-    return unicodedata.normalize("NFKC", password)
+    """The password as it is hashed: RFC 8265 OpaqueString (spaces mapped, then NFC)."""
+    spaced = "".join(" " if c.isspace() and not c.isascii() else c for c in password)
+    return unicodedata.normalize("NFC", spaced)
 
 
 def password_problem(password: object, username: str = "") -> str | None:

@@ -46,9 +46,6 @@ class Settings:
     sqlite_synchronous: str = "NORMAL"
     #: Where `parlor web` reaches the REST service; empty: this host's service port.
     service_url: str = ""
-    #: Signs and seals the web app's cookies. Empty: `parlor web` makes a random one per
-    #: run, so visits end on a restart; set it to keep them, or to share it between hosts.
-    web_secret: str = field(default="", repr=False)
     #: A browser's visit ends after this many seconds without a request...
     web_idle_timeout: float = 1200.0
     #: ...and this many seconds after it began, however active.
@@ -66,6 +63,16 @@ class Settings:
     #: Proxies whose X-Forwarded-Proto/-For and Forwarded headers are believed:
     #: comma-separated addresses or networks, "*" for any; empty: nobody.
     forwarded_allow_ips: str = ""
+    #: The realm of HTTP Basic and Digest. Digest secrets are stored per realm: changing
+    #: it makes Digest fail for each account until its password is set again.
+    auth_realm: str = "parlor"
+    #: Keys the Digest nonces, so that every worker accepts the others'. Empty: one
+    #: random key per run of `parlor service` (nonces then end with the run).
+    auth_secret: str = field(default="", repr=False)
+    #: Seconds a Digest nonce is good for; then clients are told it is stale.
+    nonce_lifetime: float = 300.0
+    #: Chips a new player account starts with, granted by the house.
+    starting_chips: int = 1000
     limits: HouseLimits = field(default_factory=HouseLimits)
 
     @classmethod

@@ -453,7 +453,7 @@ def test_head_answers_every_documented_get_route_like_get(door: ParlorProcess) -
 
 
 def web_get_routes() -> list[str]:
-    app = create_falcon_app(RouletteClient("http://127.0.0.1:9"), secret="x")
+    app = create_falcon_app(RouletteClient("http://127.0.0.1:9"))
     return [
         route.path.replace("{name}", "parlor.css")
         for route in falcon.inspect.inspect_routes(app)

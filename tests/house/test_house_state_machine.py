@@ -98,7 +98,7 @@ OTHER_WHEEL: dict[WheelKind, list[tuple[object, object]]] = {
 }
 
 #: Options open_session must refuse (InvalidRequest), opening nothing.
-BAD_SESSION_OPTIONS: list[dict[str, object]] = [
+BAD_SESSION_OPTIONS: list[dict[str, Any]] = [
     {"wheel": "american", "la_partage": True},
     {"wheel": "european", "la_partage": "yes"},
     {"table_min": 20, "table_max": 10},

@@ -12,7 +12,7 @@ from falcon import testing
 from parlor.house.ledger import check_ledger
 from parlor.house.roulette import RouletteHouse
 from parlor.roulette.wheel import RED_NUMBERS
-from parlor.service.app import create_falcon_app
+from parlor.service.app import create_app, create_falcon_app
 from parlor.store.db import Database
 
 PROBLEM = "application/problem+json"
@@ -434,7 +434,7 @@ def test_unexpected_errors_are_500_without_traceback(
         raise RuntimeError("secret internals")
 
     monkeypatch.setattr(house, "spin", broken)
-    client = testing.TestClient(create_falcon_app(house))
+    client = testing.TestClient(create_app(house))  # the errors pipe answers it
     result = client.simulate_post("/spin/abc/")
     problem = assert_problem(result, 500, "internal_error")
     assert "secret internals" not in json.dumps(problem)

@@ -1,9 +1,10 @@
 """Fixtures of the in-process web tests: the web app in front, the real service behind.
 
-``web`` is the web app under wsgiref's PEP 3333 validator, driven by Falcon's
-test client; its SDK client reaches a real service app over
-``httpx.WSGITransport``, on a SQLite file whose ledger must balance after
-each test. The clock is a ``Clock`` the test can move.
+``web`` is the web app with its pipeline under wsgiref's PEP 3333 validator,
+driven by Falcon's test client; its SDK client reaches a real service app
+(its pipes too) over ``httpx.WSGITransport``, on a SQLite file that also holds
+the visits, and whose ledger must balance after each test. The clock is a
+``Clock`` the test can move.
 """
 
 from __future__ import annotations
@@ -15,14 +16,16 @@ import httpx
 import pytest
 from falcon import testing
 
+from parlor import passwords
 from parlor.client import RouletteClient
+from parlor.house.accounts import AccountsHouse
 from parlor.house.ledger import check_ledger
 from parlor.house.roulette import RouletteHouse
-from parlor.service.app import create_falcon_app as create_service
+from parlor.service.app import create_app as create_service
 from parlor.store.db import Database, open_database
 from parlor.store.schema import migrate
-from parlor.web.cookies import CookieCodec
-from tests.web.web_support import IDLE, MAX_AGE, SECRET, SERVICE, Browser, Clock, make_web
+from parlor.store.web_sessions import DatabaseSessions
+from tests.web.web_support import SERVICE, Browser, Clock, make_web
 
 
 @pytest.fixture
@@ -42,7 +45,8 @@ def house(database: Database) -> RouletteHouse:
 
 @pytest.fixture
 def sdk(house: RouletteHouse) -> Iterator[RouletteClient]:
-    transport = httpx.WSGITransport(app=create_service(house))
+    accounts = AccountsHouse(house.db, hasher=passwords.new_hasher(fast=True))
+    transport = httpx.WSGITransport(app=create_service(house, accounts=accounts))
     with RouletteClient(SERVICE, transport=transport, sleep=lambda _: None) as client:
         yield client
 
@@ -53,8 +57,14 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def web(sdk: RouletteClient, clock: Clock) -> testing.TestClient:
-    return make_web(sdk, clock)
+def store(database: Database) -> DatabaseSessions:
+    """The visits, in the same database as the game, as a server keeps them."""
+    return DatabaseSessions(database)
+
+
+@pytest.fixture
+def web(sdk: RouletteClient, clock: Clock, store: DatabaseSessions) -> testing.TestClient:
+    return make_web(sdk, clock, store)
 
 
 @pytest.fixture
@@ -67,8 +77,3 @@ def playing(browser: Browser) -> Browser:
     """A browser that has started a game on the American wheel."""
     browser.start()
     return browser
-
-
-@pytest.fixture
-def codec(clock: Clock) -> CookieCodec:
-    return CookieCodec(SECRET, idle=IDLE, max_age=MAX_AGE, clock=clock)

@@ -11,8 +11,8 @@ from falcon import testing
 from parlor.client import RouletteClient
 from parlor.house.roulette import RouletteHouse
 from parlor.store.db import Database
-from parlor.web.cookies import CookieCodec
-from tests.web.web_support import Browser, seat
+from parlor.wsgi.sessions import SessionStore
+from tests.web.web_support import Browser, Clock, seat
 
 HOSTILE = "<script>alert(1)</script>"
 
@@ -219,10 +219,10 @@ def test_bad_input_re_renders_the_form_and_changes_nothing(
 
 
 def test_more_than_the_balance_and_over_the_open_limit(
-    browser: Browser, sdk: RouletteClient, codec: CookieCodec
+    browser: Browser, sdk: RouletteClient, store: SessionStore, clock: Clock
 ) -> None:
     session = sdk.open_session("poor", bankroll=100, table_min=10, table_max=80)
-    seat(browser, codec, session.id)
+    seat(browser, store, clock, session.id)
     page = browser.bet(60, proposition="red")
     assert "Bet placed" in text(page)
     page = browser.bet(30, proposition="black")
@@ -397,15 +397,22 @@ def test_a_long_history_is_read_page_by_page(
 # -- rules, fairness, ending -------------------------------------------------------
 
 
-def test_the_rules_of_the_session_wheel(playing: Browser) -> None:
-    page = playing.get("/rules")
+def test_the_rules_are_one_page_for_everyone(playing: Browser) -> None:
+    """The table links to its wheel's rules; the page is the same for every visitor, so a
+    cache may keep it (parlor.wsgi.cache does), and it touches no visit."""
+    table = playing.get("/table")
+    assert 'href="/rules?wheel=american"' in table.text
+    page = playing.get("/rules?wheel=american")
     words = text(page)
     assert page.status_code == 200
     assert "Payouts on the american wheel" in words
     assert "five 5 6 to 1 7.89%" in words
     assert "straight 1 35 to 1 5.26%" in words
     assert "first four" not in words
-    assert "bets of 10 to 500 chips" in words
+    assert "public" in page.headers["cache-control"]
+    assert "set-cookie" not in page.headers
+    assert playing.token is not None
+    assert playing.token not in page.text
 
 
 @pytest.mark.parametrize(
@@ -446,7 +453,7 @@ def test_fairness_then_ending_reveals_and_verifies(
     assert 'action="/spin"' not in table.text
     for path, fields in [("/bets", {"amount": "10", "proposition": "red"}), ("/spin", {})]:
         assert "This game has ended" in text(playing.submit(path, fields))
-    assert "had already ended" in text(playing.submit("/end"))
+    assert "This game has ended" in text(playing.submit("/end"))
     assert sdk.session(sid).spin_count == 1
 
 
@@ -502,8 +509,8 @@ def test_durations_as_people_say_them(seconds: float, said: str) -> None:
     assert _duration(seconds) == said
 
 
-def test_a_game_the_house_forgot(browser: Browser, codec: CookieCodec) -> None:
-    seat(browser, codec, "no-such-session-id")
+def test_a_game_the_house_forgot(browser: Browser, store: SessionStore, clock: Clock) -> None:
+    seat(browser, store, clock, "no-such-session-id")
     result = browser.last
     assert result is not None
     assert result.status_code == 303

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
@@ -13,10 +14,11 @@ from parlor.client import RouletteClient
 from parlor.house.roulette import RouletteHouse
 from parlor.service.app import create_falcon_app as create_service
 from parlor.store.db import Database
+from parlor.web.app import MAX_FORM_BODY as MAX_BODY
 from parlor.web.app import app_from_env
-from parlor.web.formbody import MAX_BODY
 from parlor.wsgi.accesslog import AccessLog
-from tests.web.web_support import COOKIE, IDLE, MAX_AGE, SECRET, SERVICE, Browser, Clock, make_web
+from parlor.wsgi.sessions import MemoryStore
+from tests.web.web_support import COOKIE, IDLE, MAX_AGE, SERVICE, Browser, Clock, make_web
 
 # -- CSRF ------------------------------------------------------------------------------
 
@@ -175,7 +177,7 @@ def closed_port() -> int:
 
 def web_with(transport: httpx.BaseTransport | None, clock: Clock, url: str = SERVICE) -> Browser:
     client = RouletteClient(url, transport=transport, timeout=0.5, retries=1, sleep=lambda _: None)
-    return Browser(make_web(client, clock))
+    return Browser(make_web(client, clock, MemoryStore()))
 
 
 def sitting_at_a_dead_service(
@@ -279,7 +281,7 @@ def test_an_unexpected_error_is_a_500_page_and_a_logged_traceback(
     ("body", "content_type", "status"),
     [
         ("x" * (MAX_BODY + 1), "application/x-www-form-urlencoded", 413),
-        ("&".join(f"f{i}=1" for i in range(40)), "application/x-www-form-urlencoded", 400),
+        ("&".join(f"f{i}=1" for i in range(40)), "application/x-www-form-urlencoded", 413),
         ('{"amount": 10}', "application/json", 415),
     ],
 )
@@ -324,22 +326,20 @@ def test_every_post_answers_303(playing: Browser, house: RouletteHouse, database
 # -- the factory Granian imports --------------------------------------------------------
 
 
-def test_app_from_env(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_app_from_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("PARLOR_SERVICE_URL", f"http://127.0.0.1:{closed_port()}")
-    monkeypatch.setenv("PARLOR_WEB_SECRET", SECRET)
+    monkeypatch.setenv("PARLOR_DATABASE_URL", f"sqlite:///{tmp_path / 'web.db'}")
     app = app_from_env()
     assert isinstance(app, AccessLog)  # the pipeline, not the bare app
-    assert "PARLOR_WEB_SECRET" not in capsys.readouterr().err
-    monkeypatch.delenv("PARLOR_WEB_SECRET")
-    app_from_env()
-    assert "PARLOR_WEB_SECRET is not set" in capsys.readouterr().err
 
 
-def test_an_unchanged_visit_is_rewritten_once_a_minute(playing: Browser, clock: Clock) -> None:
+def test_the_cookie_is_written_only_when_the_visit_gets_a_new_id(
+    playing: Browser, clock: Clock
+) -> None:
+    """The cookie holds only the id; the visit's idle clock restarts on the server."""
     assert "set-cookie" not in playing.get("/table").headers  # just written by the start
-    clock.advance(30)
+    clock.advance(IDLE - 1)
     assert "set-cookie" not in playing.get("/table").headers
-    clock.advance(31)
-    assert "set-cookie" in playing.get("/table").headers  # the idle clock restarts
-    assert "set-cookie" not in playing.get("/table").headers
-    assert "set-cookie" in playing.post("/spin", {}).headers  # a change: its notice
+    clock.advance(IDLE - 1)  # the read above restarted the idle clock, without a cookie
+    assert playing.get("/table").status_code == 200
+    assert "set-cookie" not in playing.post("/spin", {}).headers  # a change, the same id

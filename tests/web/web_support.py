@@ -7,7 +7,10 @@ a visit playing a session the test opened itself through the SDK.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+import secrets
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlencode
@@ -16,13 +19,12 @@ from wsgiref.validate import validator
 from falcon import testing
 
 from parlor.client import RouletteClient
-from parlor.web.app import create_falcon_app
-from parlor.web.cookies import CookieCodec, Visit, cookie_name
+from parlor.web.app import create_app
+from parlor.wsgi.sessions import SessionStore
 from parlor.wsgi.types import StartResponse, WSGIEnvironment
 
 #: Falcon's test client asks for http://falconframework.org, port 80.
-COOKIE = cookie_name(80)
-SECRET = "test-secret-for-the-web-app"
+COOKIE = "parlor_visit_80"
 SERVICE = "http://service.test"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -112,8 +114,9 @@ class Browser:
         return self.submit("/bets", fields)
 
 
-def make_web(sdk: RouletteClient, clock: Clock) -> testing.TestClient:
-    app = create_falcon_app(sdk, secret=SECRET, idle=IDLE, max_age=MAX_AGE, clock=clock)
+def make_web(sdk: RouletteClient, clock: Clock, store: SessionStore) -> testing.TestClient:
+    """The web app with its whole pipeline, as a server runs it, under the validator."""
+    app = create_app(sdk, store, idle=IDLE, max_age=MAX_AGE, clock=clock)
     checked = validator(app)
 
     # Falcon's test client inspects the app's parameters; the validator takes *args.
@@ -123,8 +126,11 @@ def make_web(sdk: RouletteClient, clock: Clock) -> testing.TestClient:
     return testing.TestClient(wsgi)
 
 
-def seat(browser: Browser, codec: CookieCodec, session_id: str) -> None:
+def seat(browser: Browser, store: SessionStore, clock: Clock, session_id: str) -> None:
     """Give ``browser`` a visit playing ``session_id`` (a session the test opened via the SDK)."""
-    visit: Visit = codec.new_visit()
-    browser.cookie = codec.dumps(Visit(visit.csrf, visit.started, visit.seen, session_id))
+    visit_id = secrets.token_urlsafe(32)
+    data = {"session_id": session_id, "csrf": secrets.token_urlsafe(24)}
+    key = hashlib.sha256(visit_id.encode()).hexdigest()
+    store.save(key, json.dumps(data), clock.now, clock.now)
+    browser.cookie = visit_id
     browser.get("/table")

@@ -73,20 +73,22 @@ def web(
     web_port: WebPort = None,
     service_url: ServiceUrl = None,
     port: Port = None,
+    database: Database = None,
     workers: Workers = None,
     forwarded_allow_ips: ForwardedAllowIps = None,
 ) -> None:
     """Start the web app for people alone (the seed's Roulette web application).
 
     It talks to the REST service over HTTP only (--service-url), so the two may
-    run on different hosts. Several workers share PARLOR_WEB_SECRET, which signs
-    the visit cookie; set it to keep visits across restarts.
+    run on different hosts. Visits live in the database (--database-url), so
+    every worker serves every visit and a restart keeps them.
     """
     settings = settings_from(
         host=host,
         web_port=web_port,
         service_url=service_url,
         port=port,
+        database_url=database,
         workers=workers,
         forwarded_allow_ips=forwarded_allow_ips,
     )

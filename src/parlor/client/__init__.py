@@ -10,6 +10,7 @@ Used by the web app (server to server), the betting bots and ``parlor verify``::
 Errors are ``ClientError`` and its subclasses (see ``parlor.client.errors``).
 """
 
+from parlor.client.auth import Bearer
 from parlor.client.errors import (
     BadRequest,
     ClientError,
@@ -20,6 +21,8 @@ from parlor.client.errors import (
     ProblemError,
     ProtocolMismatch,
     ServiceUnavailable,
+    TooManyAttempts,
+    Unauthorized,
 )
 from parlor.client.roulette import (
     MAX_DELAY,
@@ -39,6 +42,7 @@ from parlor.client.roulette import (
 __all__ = [
     "MAX_DELAY",
     "BadRequest",
+    "Bearer",
     "Bet",
     "BetReceipt",
     "ClientError",
@@ -56,6 +60,8 @@ __all__ = [
     "Settlement",
     "SpinOutcome",
     "SpinRecord",
+    "TooManyAttempts",
+    "Unauthorized",
     "Verification",
     "WheelResult",
 ]

@@ -14,10 +14,12 @@
         │                         problem+json body; any status without a subclass below
         │                         (405, 413, 415, 500, ...) is raised as this class
         ├── BadRequest            400: malformed JSON, a bad Idempotency-Key header
+        ├── Unauthorized          401: no account signed in, or credentials refused
         ├── NotFound              404: unknown session, unknown bet, unknown route
         ├── Conflict              409: insufficient balance, session ended, bet not open, ...
-        └── InvalidInput          422: a bad field (``field`` names it) or a reused
-                                  idempotency key
+        ├── InvalidInput          422: a bad field (``field`` names it) or a reused
+        │                         idempotency key
+        └── TooManyAttempts       429: too many failed logins; ``retry_after`` seconds
 
 ``str(error)`` is always a sentence for a person: for a ``ProblemError`` it is
 the service's ``detail``. Machines should branch on the class, then on
@@ -39,6 +41,8 @@ __all__ = [
     "ProblemError",
     "ProtocolMismatch",
     "ServiceUnavailable",
+    "TooManyAttempts",
+    "Unauthorized",
     "problem_error",
 ]
 
@@ -137,11 +141,26 @@ class InvalidInput(ProblemError):
     """422: a field's value is not acceptable; ``field`` names it."""
 
 
+class Unauthorized(ProblemError):
+    """401: the operation needs an account, or the credentials sent were refused."""
+
+
+class TooManyAttempts(ProblemError):
+    """429: too many failed logins for the account or from this address.
+
+    ``retry_after`` is how many seconds the service asked to wait, when it said.
+    """
+
+    retry_after: float | None = None
+
+
 _BY_STATUS: dict[int, type[ProblemError]] = {
     400: BadRequest,
+    401: Unauthorized,
     404: NotFound,
     409: Conflict,
     422: InvalidInput,
+    429: TooManyAttempts,
 }
 
 

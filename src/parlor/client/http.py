@@ -47,6 +47,7 @@ from parlor.client.errors import (
     OutcomeUnknown,
     ProtocolMismatch,
     ServiceUnavailable,
+    TooManyAttempts,
     problem_error,
 )
 
@@ -135,7 +136,9 @@ class ServiceClient:
     repeat is sent again (see the module docstring), pausing ``backoff``
     seconds and doubling; ``sleep`` is how the pause happens, so tests can
     skip it. ``transport`` replaces the network, e.g. with
-    ``httpx.WSGITransport(app=...)`` to call an app in-process.
+    ``httpx.WSGITransport(app=...)`` to call an app in-process. ``auth``
+    signs every request as an account (``httpx.DigestAuth``, ``BasicAuth``,
+    or ``parlor.client.auth.Bearer``); a method's own ``auth`` overrides it.
 
     The client is safe to share between threads: ``httpx.Client`` is, and
     this adds no state.
@@ -153,6 +156,7 @@ class ServiceClient:
         transport: httpx.BaseTransport | None = None,
         backoff: float = 0.2,
         sleep: Callable[[float], None] = time.sleep,
+        auth: httpx.Auth | None = None,
     ) -> None:
         try:
             url = httpx.URL(base_url)
@@ -184,6 +188,7 @@ class ServiceClient:
                 "Accept": "application/json, application/problem+json",
                 "User-Agent": f"parlor-client/{__version__}",
             },
+            auth=auth,
             # A redirect means base_url is wrong (http vs https, a moved service): say so
             # rather than silently re-sending a POST somewhere else.
             follow_redirects=False,
@@ -217,6 +222,7 @@ class ServiceClient:
         params: Mapping[str, str | int] | None = None,
         headers: Mapping[str, str] | None = None,
         extra_time: float = 0.0,
+        auth: httpx.Auth | None = None,
     ) -> T:
         """Send the request, retrying as far as ``repeatable`` allows; decode the answer.
 
@@ -226,6 +232,8 @@ class ServiceClient:
         ``repeatable`` is True when sending the request twice has the effect
         of sending it once (a GET, a bet with an idempotency key).
         ``extra_time`` lengthens each attempt's read timeout (a long poll).
+        ``auth`` signs this request (the client's own ``auth`` otherwise). A 204
+        answers None, whatever ``into`` is.
         """
         timeout: Any = httpx.USE_CLIENT_DEFAULT
         if extra_time:
@@ -246,6 +254,7 @@ class ServiceClient:
                     params=params,
                     headers=sent_headers,
                     timeout=timeout,
+                    auth=httpx.USE_CLIENT_DEFAULT if auth is None else auth,
                 )
             except httpx.TransportError as error:
                 delay = self._after_transport_error(error, method, url, attempt, repeatable)
@@ -335,6 +344,8 @@ class ServiceClient:
 
     def _decode(self, response: httpx.Response, method: str, url: str, into: type[T]) -> T:
         status = response.status_code
+        if status == 204:
+            return None  # type: ignore[return-value]
         hint = f"is {self.base_url} a parlor {self.service}?"
         if 300 <= status < 400:
             where = response.headers.get("location", "elsewhere")
@@ -373,4 +384,7 @@ class ServiceClient:
                 f" document: {hint}",
                 url=url,
             )
-        raise problem_error(status, document, url=url)
+        refusal = problem_error(status, document, url=url)
+        if isinstance(refusal, TooManyAttempts):
+            refusal.retry_after = _retry_after(response)
+        raise refusal

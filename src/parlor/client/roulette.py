@@ -24,9 +24,12 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+import httpx
+
 from parlor.client.http import MAX_DELAY, ServiceClient, segment
 from parlor.roulette.bets import RuleViolation, parse_kind
 from parlor.roulette.wheel import AMERICAN, JsonPocket, json_number, parse_pocket
+from parlor.wire.accounts import Account, Token
 from parlor.wire.roulette import (
     Bet,
     BetDetail,
@@ -102,8 +105,13 @@ class RouletteClient(ServiceClient):
         wheel: str = "american",
         la_partage: bool = False,
         client_seed: str | None = None,
+        auth: httpx.Auth | None = None,
     ) -> Session:
-        """Open a session funded with ``bankroll`` chips; None leaves a field to the house."""
+        """Open a session funded with ``bankroll`` chips; None leaves a field to the house.
+
+        Signed as an account (``auth``, or the client's own), the chips come from
+        the account, and go back to it when the session ends.
+        """
         fields: dict[str, Any] = {
             "name": name,
             "bankroll": bankroll,
@@ -115,7 +123,9 @@ class RouletteClient(ServiceClient):
         }
         # Omitted rather than null, so the house's defaults apply.
         body = {key: value for key, value in fields.items() if value is not None}
-        return self._call("POST", f"{API}/sessions", Session, repeatable=False, body=body)
+        return self._call(
+            "POST", f"{API}/sessions", Session, repeatable=False, body=body, auth=auth
+        )
 
     def session(
         self, session_id: str, *, wait: float | None = None, since: int | None = None
@@ -263,6 +273,39 @@ class RouletteClient(ServiceClient):
             params=params,
         )
         return list(answer.spins)
+
+    # -- accounts --------------------------------------------------------------------
+
+    def register(self, username: str, password: str) -> Account:
+        """Open a player account (Conflict ``username_taken``, InvalidInput for a weak password)."""
+        # Not repeated after a lost answer: the second try would say the name is taken.
+        body = {"username": username, "password": password}
+        return self._call("POST", f"{API}/accounts", Account, repeatable=False, body=body)
+
+    def account(self, *, auth: httpx.Auth | None = None) -> Account:
+        """The signed-in account, with its balance (Unauthorized without credentials)."""
+        return self._call("GET", f"{API}/accounts/me", Account, repeatable=True, auth=auth)
+
+    def new_token(self, *, auth: httpx.Auth | None = None) -> Token:
+        """A bearer token for the signed-in account (sign with a password: Basic or Digest)."""
+        # Repeating it after a lost answer only leaves an unused token to expire.
+        return self._call(
+            "POST", f"{API}/accounts/me/tokens", Token, repeatable=True, body={}, auth=auth
+        )
+
+    def revoke_token(self, *, auth: httpx.Auth | None = None) -> None:
+        """Revoke the bearer token the request is signed with (``auth`` must be one)."""
+        self._call(
+            "DELETE", f"{API}/accounts/me/tokens/current", type(None), repeatable=False, auth=auth
+        )
+
+    def change_password(self, current: str, new: str, *, auth: httpx.Auth | None = None) -> None:
+        """Set a new password; every token of the account stops working."""
+        body = {"current_password": current, "password": new}
+        self._call(
+            "POST", f"{API}/accounts/me/password", type(None), repeatable=False, body=body,
+            auth=auth,
+        )  # fmt: skip
 
     # -- documents -------------------------------------------------------------------
 

@@ -45,6 +45,11 @@ def settings_environment(settings: Settings) -> dict[str, str]:
         "PARLOR_DATABASE_URL": settings.database_url,
         "PARLOR_SQLITE_BUSY_TIMEOUT": str(settings.sqlite_busy_timeout),
         "PARLOR_SQLITE_SYNCHRONOUS": settings.sqlite_synchronous,
+        "PARLOR_AUTH_REALM": settings.auth_realm,
+        # Every worker must key nonces alike; without a configured secret, one per run.
+        "PARLOR_AUTH_SECRET": settings.auth_secret or secrets.token_urlsafe(32),
+        "PARLOR_NONCE_LIFETIME": str(settings.nonce_lifetime),
+        "PARLOR_STARTING_CHIPS": str(settings.starting_chips),
         **front_door_environment(settings),
     }
 
@@ -64,8 +69,10 @@ def web_environment(settings: Settings) -> dict[str, str]:
     """The PARLOR_* variables the web app's workers read: one secret for all of them."""
     return {
         "PARLOR_SERVICE_URL": settings.service_base_url,
-        # Every worker must sign alike; without a configured secret, one per run.
-        "PARLOR_WEB_SECRET": settings.web_secret or secrets.token_urlsafe(32),
+        # The visits live in the database: every worker, and every restart, finds them.
+        "PARLOR_DATABASE_URL": settings.database_url,
+        "PARLOR_SQLITE_BUSY_TIMEOUT": str(settings.sqlite_busy_timeout),
+        "PARLOR_SQLITE_SYNCHRONOUS": settings.sqlite_synchronous,
         "PARLOR_WEB_IDLE_TIMEOUT": str(settings.web_idle_timeout),
         "PARLOR_WEB_MAX_AGE": str(settings.web_max_age),
         "PARLOR_WEB_SERVICE_TIMEOUT": str(settings.web_service_timeout),
@@ -228,6 +235,8 @@ def _service_options(settings: Settings) -> list[str]:
 
 def _web_options(settings: Settings) -> list[str]:
     return [
+        "--database",
+        settings.database_url,
         "--web-port",
         str(settings.web_port),
         "--service-url",

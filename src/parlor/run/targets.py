@@ -51,7 +51,8 @@ def service_app(publish: Publish) -> AppSetup:
     from parlor.service.api import session_topic
     from parlor.service.app import create_app, house_from_settings
 
-    house = house_from_settings(Settings.from_env())
+    settings = Settings.from_env()
+    house = house_from_settings(settings)
     house.on_change = lambda session_id, version: publish(session_topic(session_id), version)
 
     def current(topics: Sequence[Topic]) -> dict[Topic, int]:
@@ -59,7 +60,7 @@ def service_app(publish: Publish) -> AppSetup:
         versions = house.session_versions(ids)
         return {session_topic(sid): version for sid, version in versions.items()}
 
-    return AppSetup(create_app(house), current)
+    return AppSetup(create_app(house, settings=settings), current)
 
 
 def web_app(publish: Publish) -> AppSetup:

@@ -18,6 +18,7 @@ from parlor.service.bodies import idempotency_key, read_body
 from parlor.service.problems import Problem
 from parlor.settings import MAX_ID
 from parlor.wire import roulette as wire
+from parlor.wsgi.auth import USER, Identity
 from parlor.wsgi.waiting import MAX_WAIT, ask_to_wait
 
 PREFIX = "/api/v1"
@@ -34,6 +35,8 @@ class OpenSession:
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         body = read_body(req, wire.SessionRequest, lenient=self.lenient)
+        # A signed-in player's session is funded from their account.
+        player: Identity | None = req.env.get(USER)
         state = self._house.open_session(
             body.name,
             bankroll=body.bankroll,
@@ -42,6 +45,7 @@ class OpenSession:
             wheel=body.wheel,
             la_partage=body.la_partage,
             client_seed=body.client_seed,
+            account_id=None if player is None else player.account_id,
         )
         resp.status = falcon.HTTP_201
         resp.location = f"{PREFIX}/sessions/{state.id}"
@@ -188,11 +192,16 @@ class Spins(SpinWheel):
 class Document:
     """A fixed JSON document, encoded once at start-up (rules, OpenAPI)."""
 
+    #: Each is the same until a restart: shared caches (and parlor's own,
+    #: ``parlor.wsgi.cache``) may keep it this long.
+    MAX_AGE = 300
+
     def __init__(self, document: object) -> None:
         self._body = codec.encode(document)
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         resp.content_type = falcon.MEDIA_JSON
+        resp.cache_control = ["public", f"max-age={self.MAX_AGE}"]
         resp.data = self._body
 
 

@@ -1,27 +1,41 @@
-"""The REST service as one WSGI app: routes, error handling, access log.
+"""The REST service as one WSGI app: its pipes, then its routes.
 
 ``create_app(house)`` builds it around a house (tests pass their own);
 ``house_from_settings`` opens the store a server's app process uses
 (``parlor.run.targets.service_app``, which also wires the long polls).
+The pipeline is the list in ``create_app``, outermost first.
 """
 
 from __future__ import annotations
 
+import secrets
+from typing import Any
+
 import falcon
 
+from parlor.house.accounts import AccountsHouse
 from parlor.house.errors import HouseError
 from parlor.house.roulette import RouletteHouse
 from parlor.service import codec, represent
-from parlor.service.api import add_api_routes
+from parlor.service.accounts import RULES, add_account_routes
+from parlor.service.api import PREFIX, add_api_routes
 from parlor.service.openapi import openapi_document
-from parlor.service.problems import handle_house_error, handle_unexpected, serialize_problem
+from parlor.service.problems import handle_house_error, serialize_problem
 from parlor.service.seed_routes import HouseWheel, add_seed_routes
 from parlor.settings import Settings
 from parlor.store.db import open_database
+from parlor.store.nonces import DatabaseNonceCounts
 from parlor.store.schema import migrate
 from parlor.wsgi.accesslog import AccessLog
+from parlor.wsgi.auth import Authenticate, Identity, StoredCredentials
+from parlor.wsgi.authz import Authorize
+from parlor.wsgi.cache import Cache
+from parlor.wsgi.errors import Errors
 from parlor.wsgi.head import HeadRouter
 from parlor.wsgi.types import WSGIApp
+
+#: The service's answers that are the same for everyone until a restart.
+CACHED = frozenset({f"{PREFIX}/rules", f"{PREFIX}/openapi.json"})
 
 
 class IdConverter(falcon.routing.BaseConverter):
@@ -37,8 +51,15 @@ class IdConverter(falcon.routing.BaseConverter):
         return None
 
 
+def _reraise(req: falcon.Request, resp: falcon.Response, error: Exception, params: Any) -> None:
+    """Leave unexpected exceptions to the errors pipe (Falcon would answer them itself)."""
+    raise error
+
+
 def create_falcon_app(
-    house: RouletteHouse, wheel: HouseWheel | None = None
+    house: RouletteHouse,
+    wheel: HouseWheel | None = None,
+    accounts: AccountsHouse | None = None,
 ) -> falcon.App[falcon.Request, falcon.Response]:
     """The bare Falcon app, without pipes: what in-process tests drive."""
     app = falcon.App(media_type=falcon.MEDIA_JSON, router=HeadRouter())
@@ -50,19 +71,77 @@ def create_falcon_app(
     app.resp_options.media_handlers[falcon.MEDIA_JSON] = json_handler
     app.router_options.converters["id"] = IdConverter
     app.set_error_serializer(serialize_problem)
-    app.add_error_handler(Exception, handle_unexpected)
+    app.add_error_handler(Exception, _reraise)
     app.add_error_handler(HouseError, handle_house_error)
     add_seed_routes(app, house, wheel or HouseWheel())
     add_api_routes(app, house, represent.rules(house.limits), openapi_document())
+    add_account_routes(app, accounts or AccountsHouse(house.db))
     return app
 
 
-def create_app(house: RouletteHouse, wheel: HouseWheel | None = None) -> WSGIApp:
+class AccountCredentials:
+    """The accounts house as the authentication pipe's ``Credentials``."""
+
+    def __init__(self, accounts: AccountsHouse, realm: str) -> None:
+        self._accounts = accounts
+        self._realm = realm
+
+    def _stored(self, found: Any) -> StoredCredentials | None:
+        if found is None:
+            return None
+        # Digest secrets made for another realm prove nothing here.
+        ha1 = found.digest_ha1 if found.digest_realm == self._realm else {}
+        return StoredCredentials(found.account_id, found.username, found.password_hash, ha1)
+
+    def lookup(self, username: str) -> StoredCredentials | None:
+        return self._stored(self._accounts.credentials(username))
+
+    def lookup_userhash(self, userhash: str, algorithm: str) -> StoredCredentials | None:
+        return self._stored(self._accounts.credentials_by_userhash(userhash, algorithm))
+
+    def bearer(self, token: str) -> Identity | None:
+        found = self._accounts.token_account(token)
+        return None if found is None else Identity(found[0], found[1], "bearer")
+
+
+def create_app(
+    house: RouletteHouse,
+    wheel: HouseWheel | None = None,
+    *,
+    accounts: AccountsHouse | None = None,
+    settings: Settings | None = None,
+) -> WSGIApp:
     """The service with its pipeline, outermost first."""
-    app: WSGIApp = create_falcon_app(house, wheel)
-    for pipe in (AccessLog,):
+    settings = settings or Settings()
+    accounts = accounts or accounts_from_settings(house, settings)
+    credentials = AccountCredentials(accounts, settings.auth_realm)
+    secret = (settings.auth_secret or secrets.token_urlsafe(32)).encode()
+    pipeline: list[Any] = [
+        AccessLog,
+        lambda app: Errors(app, json_only=True),
+        lambda app: Cache(app, paths=CACHED),
+        lambda app: Authenticate(
+            app,
+            realm=settings.auth_realm,
+            credentials=credentials,
+            secret=secret,
+            nonce_lifetime=settings.nonce_lifetime,
+            counts=DatabaseNonceCounts(house.db, lifetime=settings.nonce_lifetime),
+            bearer=credentials.bearer,
+            hasher=accounts.hasher,
+        ),
+        lambda app: Authorize(app, rules=RULES, json_only=True),
+    ]
+    app: WSGIApp = create_falcon_app(house, wheel, accounts)
+    for pipe in reversed(pipeline):
         app = pipe(app)
     return app
+
+
+def accounts_from_settings(house: RouletteHouse, settings: Settings) -> AccountsHouse:
+    return AccountsHouse(
+        house.db, realm=settings.auth_realm, starting_chips=settings.starting_chips
+    )
 
 
 def house_from_settings(settings: Settings) -> RouletteHouse:

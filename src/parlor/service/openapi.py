@@ -23,6 +23,7 @@ from parlor.service.api import PREFIX as API
 from parlor.service.bodies import MAX_BODY, MAX_IDEMPOTENCY_KEY
 from parlor.service.problems import PROBLEM_JSON
 from parlor.settings import MAX_ID
+from parlor.wire import accounts as accounts_wire
 from parlor.wire import roulette as wire
 from parlor.wsgi.waiting import MAX_WAIT
 
@@ -80,7 +81,18 @@ def _problem_response(status: int, description: str, codes: tuple[str, ...]) -> 
         "allOf": [_schema("Problem")],
         "properties": {"status": {"const": status}, "code": {"enum": list(codes)}},
     }
-    headers = {"Retry-After": _ref("headers", "RetryAfter")} if status == 503 else None
+    headers: Json | None = None
+    if status in (429, 503):
+        headers = {"Retry-After": _ref("headers", "RetryAfter")}
+    elif status == 401:
+        headers = {
+            "WWW-Authenticate": {
+                "description": "The challenges, one per header: Digest SHA-256, Digest MD5,"
+                " then Basic.",
+                "required": True,
+                "schema": _string(),
+            }
+        }
     return _response(description, schema, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -93,6 +105,7 @@ def _operation(
     *,
     parameters: list[Json] | None = None,
     request_body: Json | None = None,
+    security: list[Json] | None = None,
 ) -> Json:
     operation: Json = {
         "operationId": operation_id,
@@ -104,6 +117,8 @@ def _operation(
         operation["parameters"] = parameters
     if request_body is not None:
         operation["requestBody"] = request_body
+    if security is not None:
+        operation["security"] = security
     operation["responses"] = responses
     return operation
 
@@ -115,6 +130,8 @@ CONFLICT = "Conflict"
 CONTENT_TOO_LARGE = "ContentTooLarge"
 UNSUPPORTED_MEDIA_TYPE = "UnsupportedMediaType"
 UNPROCESSABLE = "UnprocessableContent"
+UNAUTHORIZED = "Unauthorized"
+THROTTLED = "TooManyRequests"
 BUSY = "ServiceUnavailable"
 
 _ERROR_STATUS = {
@@ -124,8 +141,17 @@ _ERROR_STATUS = {
     CONTENT_TOO_LARGE: "413",
     UNSUPPORTED_MEDIA_TYPE: "415",
     UNPROCESSABLE: "422",
+    UNAUTHORIZED: "401",
+    THROTTLED: "429",
     BUSY: "503",
 }
+
+#: What any operation answers to credentials that were sent and refused, or to too
+#: many failed logins: the authentication and authorization pipes, before any route.
+_AUTH_ERRORS = (UNAUTHORIZED, THROTTLED)
+#: Who may call an operation: anyone (``{}``), or an account by any of its schemes.
+_ANYONE_OR_ACCOUNT: list[Json] = [{}, {"basic": []}, {"digest": []}, {"bearer": []}]
+_ACCOUNT: list[Json] = [{"basic": []}, {"digest": []}, {"bearer": []}]
 
 #: What every operation that reads a JSON body can answer about the body itself.
 _BODY_ERRORS = (BAD_REQUEST, CONTENT_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, UNPROCESSABLE)
@@ -149,7 +175,7 @@ def _location(description: str) -> Json:
 def _schemas() -> Json:
     """Every body's schema from its one definition (``parlor.wire``), and this document's."""
     return {
-        **wire.schemas(),
+        **wire.schemas(*accounts_wire.structs()),
         "OpenApiDocument": {
             "type": "object",
             "properties": {
@@ -259,6 +285,10 @@ def _error_responses() -> Json:
             " for is not the next one.",
             (
                 "insufficient_balance",
+                "account_short",
+                "username_taken",
+                "wrong_password",
+                "not_a_token",
                 "outside_table_limits",
                 "not_on_this_wheel",
                 "session_ended",
@@ -279,6 +309,18 @@ def _error_responses() -> Json:
             " field names it), or an Idempotency-Key was reused for a different bet.",
             ("invalid_request", "invalid_bet", "idempotency_key_reused"),
         ),
+        UNAUTHORIZED: _problem_response(
+            401,
+            "No account signed in where one must be, or credentials that were sent and refused"
+            " (a wrong password, a stale or replayed Digest nonce, an unknown token).",
+            ("unauthorized",),
+        ),
+        THROTTLED: _problem_response(
+            429,
+            "Too many failed logins for this account or from this address: wait Retry-After"
+            " seconds.",
+            ("too_many_requests",),
+        ),
         BUSY: _problem_response(
             503, "The store stayed busy; the same request may succeed later.", ("busy",)
         ),
@@ -287,6 +329,19 @@ def _error_responses() -> Json:
 
 def _components() -> Json:
     return {
+        "securitySchemes": {
+            "digest": {
+                "type": "http",
+                "scheme": "digest",
+                "description": "RFC 7616, qop=auth, SHA-256 (or MD5), userhash optional.",
+            },
+            "basic": {"type": "http", "scheme": "basic", "description": "RFC 7617, UTF-8."},
+            "bearer": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "A token from POST /api/v1/accounts/me/tokens.",
+            },
+        },
         "schemas": _schemas(),
         "parameters": _parameters(),
         "responses": _error_responses(),
@@ -361,8 +416,11 @@ def _api_paths() -> Json:
                 "openSession",
                 "sessions",
                 "Open a session",
-                "Open a session funded with a bankroll from the house. The answer's Location is"
-                " the session's URL; its server_seed_hash commits the house to the draws.",
+                "Open a session funded with a bankroll from the house, or, sent with an"
+                " account's credentials, from the account (409 account_short when it holds"
+                " less); such a session pays its balance back to the account when it ends. The"
+                " answer's Location is the session's URL; its server_seed_hash commits the house"
+                " to the draws.",
                 _responses(
                     {
                         "201": _response(
@@ -372,9 +430,12 @@ def _api_paths() -> Json:
                         )
                     },
                     *_BODY_ERRORS,
+                    *_AUTH_ERRORS,
+                    CONFLICT,
                     BUSY,
                 ),
                 request_body=_ref("requestBodies", "OpenSession"),
+                security=_ANYONE_OR_ACCOUNT,
             ),
         },
         f"{API}/sessions/{{session_id}}": {
@@ -529,6 +590,7 @@ def _api_paths() -> Json:
                 parameters=[*session_id, _ref("parameters", "Last")],
             ),
         },
+        **_account_paths(),
         f"{API}/rules": {
             "get": _operation(
                 "getRules",
@@ -545,6 +607,97 @@ def _api_paths() -> Json:
                 "This document",
                 "The OpenAPI 3.1 document of the service.",
                 {"200": _response("This document.", _schema("OpenApiDocument"))},
+            ),
+        },
+    }
+
+
+def _account_paths() -> Json:
+    account = _schema("Account")
+    return {
+        f"{API}/accounts": {
+            "post": _operation(
+                "registerAccount",
+                "accounts",
+                "Register an account",
+                "Open a player account with a username and a password; it starts with the"
+                " house's grant of chips. Names compare without case (NFKC, casefolded) and use"
+                " one script; 409 username_taken if the name is taken, 422 with the reason for"
+                " a name or password that will not do. Then sign in with HTTP Basic or Digest"
+                " (Digest takes the name as registered).",
+                _responses(
+                    {
+                        "201": _response(
+                            "The account.", account, headers=_location("/api/v1/accounts/me.")
+                        )
+                    },
+                    *_BODY_ERRORS,
+                    *_AUTH_ERRORS,
+                    CONFLICT,
+                    BUSY,
+                ),
+                request_body={"required": True, "content": _content(_schema("AccountRequest"))},
+                security=[{}],
+            ),
+        },
+        f"{API}/accounts/me": {
+            "get": _operation(
+                "getMyAccount",
+                "accounts",
+                "Read your account",
+                "The signed-in account: its balance, the chips out in its open sessions, and"
+                " their ids.",
+                _responses(
+                    {"200": _response("The account.", account)}, *_AUTH_ERRORS, NOT_FOUND, BUSY
+                ),
+                security=_ACCOUNT,
+            ),
+        },
+        f"{API}/accounts/me/password": {
+            "post": _operation(
+                "changePassword",
+                "accounts",
+                "Change your password",
+                "A new password, given the current one (409 wrong_password otherwise). Every"
+                " token of the account is revoked.",
+                _responses(
+                    {"204": {"description": "Changed."}},
+                    *_BODY_ERRORS,
+                    *_AUTH_ERRORS,
+                    NOT_FOUND,
+                    CONFLICT,
+                    BUSY,
+                ),
+                request_body={"required": True, "content": _content(_schema("PasswordChange"))},
+                security=_ACCOUNT,
+            ),
+        },
+        f"{API}/accounts/me/tokens": {
+            "post": _operation(
+                "createToken",
+                "accounts",
+                "Get a token",
+                "A bearer token for the account, for a program to hold instead of the password:"
+                " send `Authorization: Bearer <token>`.",
+                _responses(
+                    {"201": _response("The token.", _schema("Token"))},
+                    *_BODY_ERRORS,
+                    *_AUTH_ERRORS,
+                    BUSY,
+                ),
+                request_body=_ref("requestBodies", "NoFields"),
+                security=_ACCOUNT,
+            ),
+        },
+        f"{API}/accounts/me/tokens/current": {
+            "delete": _operation(
+                "revokeToken",
+                "accounts",
+                "Revoke this token",
+                "Revoke the bearer token the request was sent with (a program's logout); 409"
+                " when it was sent with a password instead.",
+                _responses({"204": {"description": "Revoked."}}, *_AUTH_ERRORS, CONFLICT, BUSY),
+                security=[{"bearer": []}],
             ),
         },
     }
@@ -660,6 +813,7 @@ _TAGS = (
     ("sessions", "Open, read, end and verify sessions."),
     ("bets", "Place, list, read and withdraw bets."),
     ("spins", "Spin a session's wheel and read its history."),
+    ("accounts", "Player accounts: register, sign in, balance, password, tokens."),
     ("reference", "The rules and this document."),
     ("seed", "The chapter's original routes, as its clients call them."),
 )

@@ -36,6 +36,8 @@ def session(state: SessionState) -> wire.Session:
         opened_at=datetime.fromisoformat(state.opened_at),
         ended_at=None if state.ended_at is None else datetime.fromisoformat(state.ended_at),
         version=state.version,
+        from_account=state.account_id is not None,
+        cashed_out=state.cashed_out,
     )
 
 

@@ -5,16 +5,16 @@ through the client SDK, as the seed's "Roulette web application" has it. One
 module per concern:
 
 =============  ==============================================================
-``app``        assembling the app; ``app_from_env`` for a server
+``app``        the pipeline and the routes; ``app_from_env`` for a server
 ``pages``      the resources: start, table, bet, withdraw, spin, rules, fairness
+``accounts``   register, log in and out, the account page, a new password
 ``table``      what the table page reads from the service
 ``forms``      pure checks of the start and bet forms, with per-field messages
 ``layout``     the clickable betting layout, built from the rules
 ``chart``      balance over time as inline SVG
-``cookies``    the signed visit cookie, its sealed session id and its expiry
-``visits``     the cookie on each request (Falcon middleware) and its helpers
+``visits``     the visit (a server-side session) as the pages read and change it
 ``csrf``       refusing cross-site and token-less POSTs
-``formbody``   reading urlencoded form bodies
+``formbody``   the form fields the forms pipe parsed
 ``render``     Jinja2 (autoescape on) and the static files
 ``errors``     every error as an HTML page, never a traceback
 =============  ==============================================================

@@ -1,19 +1,18 @@
-"""The web application for people, as one WSGI app: pages, cookie visits, CSRF, errors.
+"""The web application for people, as one WSGI app: its pipes, then its pages.
 
-It talks to the REST service only over HTTP, through ``RouletteClient``, and
-never touches the database: the seed's "two servers and a client".
+It talks to the REST service only over HTTP, through ``RouletteClient``; its
+own table in the database is the visits store (``parlor.wsgi.sessions``),
+nothing of the game: the seed's "two servers and a client".
 
-``create_app(client, secret=...)`` builds it (tests hand in a client whose
-transport calls an in-process service); ``app_from_env()`` builds it in each
-worker's app process (``parlor.run.targets.web_app``), configured from
-``PARLOR_*`` variables that ``parlor web`` sets (the cookie secret among them, so that
-every worker signs alike).
+``create_app(client, store)`` builds it (tests hand in a client whose
+transport calls an in-process service, and a store of their own);
+``app_from_env()`` builds it in each worker's app process
+(``parlor.run.targets.web_app``), configured from ``PARLOR_*`` variables that
+``parlor web`` sets. The pipeline is the list in ``create_app``, outermost first.
 """
 
 from __future__ import annotations
 
-import secrets
-import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +22,10 @@ import falcon
 
 from parlor.client import ClientError, RouletteClient
 from parlor.settings import Settings
-from parlor.web.cookies import CookieCodec
+from parlor.store.db import open_database
+from parlor.store.schema import migrate
+from parlor.store.web_sessions import DatabaseSessions
+from parlor.web import accounts
 from parlor.web.csrf import CsrfGuard
 from parlor.web.errors import ErrorPages
 from parlor.web.headers import SecurityHeaders
@@ -41,36 +43,50 @@ from parlor.web.pages import (
 )
 from parlor.web.render import Renderer, Static
 from parlor.web.table import TableReader
-from parlor.web.visits import Visits
 from parlor.wsgi.accesslog import AccessLog
+from parlor.wsgi.authz import Authorize
+from parlor.wsgi.cache import Cache
+from parlor.wsgi.errors import Errors
+from parlor.wsgi.forms import Forms
 from parlor.wsgi.head import HeadRouter
+from parlor.wsgi.sessions import Sessions, SessionStore
+from parlor.wsgi.throttle import Throttle
 from parlor.wsgi.types import WSGIApp
+
+#: The pages that are the same for every visitor until a restart.
+CACHED = frozenset({"/rules", "/static/"})
+#: The web's forms are a few short fields (the largest: a password twice).
+MAX_FORM_FIELDS = 32
+MAX_FORM_BODY = 16 * 1024
+
+
+def _reraise(req: falcon.Request, resp: falcon.Response, error: Exception, params: Any) -> None:
+    """Leave unexpected exceptions to the errors pipe, which draws the 500 page."""
+    raise error
 
 
 def create_falcon_app(
     client: RouletteClient,
     *,
-    secret: str,
     idle: float = 1200.0,
     max_age: float = 43200.0,
     clock: Callable[[], float] = time.time,
 ) -> falcon.App[falcon.Request, falcon.Response]:
-    """The bare Falcon app: what in-process tests drive."""
-    codec = CookieCodec(secret, idle=idle, max_age=max_age, clock=clock)
+    """The bare Falcon app: what sits inside the pipes."""
     render = Renderer()
     errors = ErrorPages(render)
     # Middleware runs in this order before a resource, and in reverse after it.
-    pipeline: list[Any] = [SecurityHeaders(), Visits(codec), CsrfGuard()]
-    app = falcon.App(media_type=falcon.MEDIA_HTML, middleware=pipeline, router=HeadRouter())
+    middleware: list[Any] = [SecurityHeaders(), CsrfGuard()]
+    app = falcon.App(media_type=falcon.MEDIA_HTML, middleware=middleware, router=HeadRouter())
     app.req_options.strip_url_path_trailing_slash = True
-    app.resp_options.secure_cookies_by_default = False  # Visits decides, per request
     app.set_error_serializer(errors.serialize)
-    app.add_error_handler(Exception, errors.on_unexpected)
+    app.add_error_handler(Exception, _reraise)
     app.add_error_handler(ClientError, errors.on_client_error)
 
     # The table page's bets read goes out beside its spins read.
     pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="parlor-web")
     deps = Deps(client, render, TableReader(client, pool))
+    logins = Throttle(clock=clock)
     app.add_route("/", Start(deps))
     app.add_route("/table", TablePage(deps))
     app.add_route("/bets", PlaceBet(deps))
@@ -80,37 +96,54 @@ def create_falcon_app(
     app.add_route("/rules", Rules(deps))
     app.add_route("/fairness", Fairness(deps))
     app.add_route("/expired", Expired(deps, idle=idle, max_age=max_age))
+    app.add_route(accounts.LOGIN_PATH, accounts.Login(deps, logins))
+    app.add_route("/register", accounts.Register(deps, logins))
+    app.add_route("/logout", accounts.Logout(deps, logins))
+    app.add_route("/account", accounts.AccountPage(deps, logins))
+    app.add_route("/account/password", accounts.ChangePassword(deps, logins))
     app.add_route("/static/{name}", Static(render.assets))
     return app
 
 
 def create_app(
-    client: RouletteClient, *, secret: str, idle: float = 1200.0, max_age: float = 43200.0
+    client: RouletteClient,
+    store: SessionStore,
+    *,
+    idle: float = 1200.0,
+    max_age: float = 43200.0,
+    clock: Callable[[], float] = time.time,
 ) -> WSGIApp:
     """The web app with its pipeline, outermost first."""
-    app: WSGIApp = create_falcon_app(client, secret=secret, idle=idle, max_age=max_age)
-    for pipe in (AccessLog,):
+    pipeline: list[Callable[[WSGIApp], WSGIApp]] = [
+        AccessLog,
+        Errors,
+        lambda app: Cache(app, paths=CACHED),
+        lambda app: Sessions(app, store=store, idle=idle, max_age=max_age, clock=clock),
+        accounts.VisitIdentity,
+        lambda app: Authorize(app, rules=accounts.RULES, login_path=accounts.LOGIN_PATH),
+        lambda app: Forms(app, max_fields=MAX_FORM_FIELDS, max_body=MAX_FORM_BODY),
+    ]
+    app: WSGIApp = create_falcon_app(client, idle=idle, max_age=max_age, clock=clock)
+    for pipe in reversed(pipeline):
         app = pipe(app)
     return app
 
 
 def app_from_env() -> WSGIApp:
-    """Granian's factory: one client (one connection pool) per worker process."""
+    """Granian's factory: one client (one connection pool) and one store per worker process."""
     settings = Settings.from_env()
-    secret = settings.web_secret
-    if not secret:
-        # `parlor web` always sets one; without it each worker would sign differently.
-        print(
-            "parlor web: PARLOR_WEB_SECRET is not set; using a random one for this process",
-            file=sys.stderr,
-        )
-        secret = secrets.token_urlsafe(32)
     client = RouletteClient(
         settings.service_base_url, timeout=settings.web_service_timeout, retries=1
     )
+    db = open_database(
+        settings.database_url,
+        busy_timeout=settings.sqlite_busy_timeout,
+        synchronous=settings.sqlite_synchronous,
+    )
+    migrate(db)
     return create_app(
         client,
-        secret=secret,
+        DatabaseSessions(db),
         idle=settings.web_idle_timeout,
         max_age=settings.web_max_age,
     )

@@ -9,15 +9,15 @@ Two independent defences, checked in this order on every state-changing request:
    refused with 403 before anything else is read. Requests without either
    header (curl, old browsers) fall through to the token.
 2. **The token.** Every form carries ``csrf_token``, the random token stored
-   in the signed visit cookie (the "synchronizer token" bound to the visit);
+   in the visit on the server (the "synchronizer token" bound to the visit);
    it must match, compared in constant time. A page from another site cannot
-   read it, and cannot set the cookie. A missing or wrong token on a live
+   read it, and cannot change the visit. A missing or wrong token on a live
    visit is a 403. When the visit itself has just lapsed (no cookie, an
    expired or unreadable one) the token cannot match, and the person most
    likely left a page open too long: they are sent to the "expired" page,
    having changed nothing, instead of being told off.
 
-``SameSite=Lax`` on the cookie (``visits.py``) is a third layer: a browser does
+``SameSite=Lax`` on the cookie (``parlor.wsgi.sessions``) is a third layer: a browser does
 not send it with another site's POST at all.
 """
 
@@ -28,8 +28,9 @@ from typing import Any
 
 import falcon
 
+from parlor.web import visits
 from parlor.web.formbody import read_form
-from parlor.web.visits import EXPIRED_PATH, current
+from parlor.web.visits import EXPIRED_PATH
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 TOKEN_FIELD = "csrf_token"  # noqa: S105 - a form field's name, not a secret
@@ -74,9 +75,10 @@ class CsrfGuard:
         if why is not None:
             raise Forbidden(why)
         given = read_form(req).get(TOKEN_FIELD, "")
-        if token_matches(current(req).csrf, given):
+        expected = visits.existing_csrf(req)
+        if expected is not None and token_matches(expected, given):
             return
-        if req.context.fresh:
+        if visits.is_fresh(req):
             raise falcon.HTTPSeeOther(EXPIRED_PATH)
         raise Forbidden(
             "The form was missing its security token, or it came from an old page."

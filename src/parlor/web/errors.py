@@ -58,6 +58,7 @@ class ErrorPages:
         resp.content_type = falcon.MEDIA_HTML
         resp.text = self._render(
             "error.html",
+            root=req.root_path,
             status=error.status_code,
             title=error.title,
             detail=error.description or "",
@@ -67,7 +68,7 @@ class ErrorPages:
         self, req: falcon.Request, resp: falcon.Response, error: ClientError, params: Any
     ) -> None:
         if isinstance(error, NotFound) and error.code == "unknown_session":
-            visits.update(req, session_id=None)
+            visits.forget_game(req)
             visits.notice(
                 req, "The house no longer knows your game. Start a new one.", tone="error"
             )

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from parlor import names, passwords
 from parlor.roulette.bets import Bet, RuleViolation, make_bet
 from parlor.roulette.wheel import JsonPocket, Wheel, wheel_for
 from parlor.settings import HouseLimits
@@ -155,3 +156,55 @@ def read_start(fields: Mapping[str, str]) -> StartOrder:
     if errors:
         raise FormInvalid(errors, echo(fields, "name", "wheel"))
     return StartOrder(name, wheel)
+
+
+# -- accounts ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    username: str
+    password: str
+
+
+def read_login(fields: Mapping[str, str]) -> Credentials:
+    """The login form: both fields filled in (whether they match is the service's to say)."""
+    username, password = fields.get("username", ""), fields.get("password", "")
+    errors: dict[str, str] = {}
+    if not username.strip():
+        errors["username"] = "Enter your username."
+    if not password:
+        errors["password"] = "Enter your password."  # noqa: S105 - a message
+    if errors:
+        raise FormInvalid(errors, {"username": username[:ECHO_LIMIT]})
+    return Credentials(username, password)
+
+
+def read_register(fields: Mapping[str, str]) -> Credentials:
+    """The register form: a name the house takes, a strong password, typed twice alike."""
+    username, password = fields.get("username", ""), fields.get("password", "")
+    errors: dict[str, str] = {}
+    if problem := names.username_problem(username):
+        errors["username"] = f"A username {problem}."
+    if problem := passwords.password_problem(password, username):
+        errors["password"] = f"The password {problem}."
+    elif fields.get("confirm", "") != password:
+        errors["confirm"] = "The two passwords differ: type the same one twice."
+    if errors:
+        raise FormInvalid(errors, {"username": username[:ECHO_LIMIT]})
+    return Credentials(username, password)
+
+
+def read_password_change(fields: Mapping[str, str], username: str) -> tuple[str, str]:
+    """The change-password form: the current password, and a new one typed twice alike."""
+    current, new = fields.get("current_password", ""), fields.get("password", "")
+    errors: dict[str, str] = {}
+    if not current:
+        errors["current_password"] = "Enter your current password."  # noqa: S105
+    if problem := passwords.password_problem(new, username):
+        errors["password"] = f"The new password {problem}."
+    elif fields.get("confirm", "") != new:
+        errors["confirm"] = "The two new passwords differ: type the same one twice."
+    if errors:
+        raise FormInvalid(errors, {})
+    return current, new

@@ -27,7 +27,6 @@ import base64
 import hashlib
 import hmac
 import re
-import secrets
 import threading
 import uuid
 from collections import OrderedDict
@@ -39,19 +38,22 @@ from typing import Any
 import falcon
 from markupsafe import Markup
 
-from parlor.client import Conflict, InvalidInput, NotFound, RouletteClient, Session
+from parlor.client import Bearer, Conflict, InvalidInput, NotFound, RouletteClient, Session
 from parlor.roulette.bets import BetKind, all_bets, house_edge, make_bet
 from parlor.roulette.wheel import WHEELS, WheelKind, wheel_for
+from parlor.settings import HouseLimits
 from parlor.web import visits
-from parlor.web.cookies import Flash
 from parlor.web.formbody import read_form
 from parlor.web.forms import SELECT_CHOICES, FormInvalid, Table, echo, read_bet, read_start
 from parlor.web.layout import build_layout, layout_html, open_stakes
 from parlor.web.render import Renderer
 from parlor.web.table import RECENT, Key, TableReader, TableView
+from parlor.web.visits import Flash
 from parlor.wire import roulette as wire_roulette
 
 _NONCE = re.compile(r"[A-Za-z0-9_-]{16,64}")
+#: How long the rules page may be kept by a cache.
+RULES_MAX_AGE = 300
 _CONFIRMATION = re.compile(r"[0-9]{1,18}")
 
 
@@ -98,7 +100,14 @@ class Page:
         context.setdefault("flash", visits.take_flash(req))
         resp.status = status
         resp.content_type = falcon.MEDIA_HTML
-        resp.text = self.deps.render(template, csrf=visits.current(req).csrf, **context)
+        player = visits.account(req)
+        resp.text = self.deps.render(
+            template,
+            root=req.root_path,
+            csrf=visits.csrf(req),
+            player=player.username if player else None,
+            **context,
+        )
 
 
 class Start(Page):
@@ -113,31 +122,48 @@ class Start(Page):
             }
             for kind in WheelKind
         ]
-        playing = visits.current(req).session_id is not None
+        playing = visits.session_id(req) is not None
         self.show(req, resp, "start.html", wheels=wheels, playing=playing)
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         fields = read_form(req)
+        player = visits.account(req)
         try:
             order = read_start(fields)
-            session = self.client.open_session(order.name, wheel=order.wheel)
+            if player is None:
+                session = self.client.open_session(order.name, wheel=order.wheel)
+            else:
+                session = self._open_from_account(order.name, order.wheel, player.token)
         except FormInvalid as error:
             visits.form_errors(req, "start", error.errors, error.values)
             raise _redirect("/") from None
-        except InvalidInput as error:
+        except (InvalidInput, Conflict) as error:
             field = error.field if error.field in ("name", "wheel") else "name"
             visits.form_errors(
                 req, "start", {field: error.detail}, {"name": fields.get("name", "")}
             )
             raise _redirect("/") from None
         # A new game gets a new form token: pages of the old game cannot act on it.
-        visits.update(req, session_id=session.id, csrf=secrets.token_urlsafe(24))
+        visits.play(req, session.id)
+        visits.new_csrf(req)
+        source = "from your account" if session.from_account else "from the house"
         visits.notice(
             req,
-            f"Welcome, {session.name}. You have {session.balance:,} chips; table limits"
-            f" {session.table_min:,}–{session.table_max:,}.",
+            f"Welcome, {session.name}. You have {session.balance:,} chips {source}; table"
+            f" limits {session.table_min:,}–{session.table_max:,}.",
         )
         raise _redirect("/table")
+
+    def _open_from_account(self, name: str, wheel: str, token: str) -> Session:
+        """A session funded from the player's account: a full bankroll, or what it holds."""
+        auth = Bearer(token)
+        balance = self.client.account(auth=auth).balance
+        if balance <= 0:
+            raise FormInvalid(
+                {"name": "Your account has no chips left to play with."}, {"name": name}
+            )
+        bankroll = min(balance, HouseLimits().default_bankroll)
+        return self.client.open_session(name, wheel=wheel, bankroll=bankroll, auth=auth)
 
 
 def form_nonce(csrf: str, session_id: str, key: Key) -> str:
@@ -163,10 +189,11 @@ class TablePage(Page):
         self._lock = threading.Lock()
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        session_id = visits.require_session(req)
+        # A game just ended still shows, as over, until the next one starts.
+        session_id = visits.ended_session_id(req) or visits.require_session(req)
         flash = visits.take_flash(req)
         view = self.deps.tables.load(session_id)
-        slot = (session_id, visits.current(req).csrf)
+        slot = (session_id, visits.csrf(req))
         with self._lock:
             drawn = self._drawn.get(slot)
         if flash == Flash() and drawn is not None and drawn[0] is view:
@@ -184,12 +211,15 @@ class TablePage(Page):
 
     def _draw(self, req: falcon.Request, view: TableView, flash: Flash) -> str:
         session = view.session
-        csrf = visits.current(req).csrf
+        csrf = visits.csrf(req)
         stakes = open_stakes([(b.proposition, list(b.numbers), b.amount) for b in view.open_bets])
         last = view.last_spin
         layout = build_layout(wheel_for(session.wheel))
+        player = visits.account(req)
         return self.deps.render(
             "table.html",
+            root=req.root_path,
+            player=player.username if player else None,
             csrf=csrf,
             flash=flash,
             view=view,
@@ -251,9 +281,9 @@ class PlaceBet(Page):
             else:
                 visits.notice(req, error.detail, tone="error")
         else:
-            visits.update(
+            visits.set_flash(
                 req,
-                flash=Flash(
+                Flash(
                     notice=f"Bet placed: {receipt.bet.description}, {receipt.bet.amount:,}"
                     f" chips. Balance {receipt.balance:,}.",
                     values={"amount": str(order.amount)},
@@ -320,9 +350,18 @@ class EndSession(Page):
         try:
             ended = self.client.end_session(session_id)
         except Conflict:
+            visits.end_game(req, session_id)
             visits.notice(req, "This game had already ended.")
         else:
-            visits.notice(req, f"Game over: you leave with {ended.balance:,} chips.")
+            # The visit's game is over: it goes on under a new id (visits.end_game).
+            visits.end_game(req, session_id)
+            if ended.cashed_out is not None:
+                visits.notice(
+                    req,
+                    f"Game over: {ended.cashed_out:,} chips went back to your account.",
+                )
+            else:
+                visits.notice(req, f"Game over: you leave with {ended.balance:,} chips.")
         raise _redirect("/fairness")
 
 
@@ -341,10 +380,7 @@ class Rules(Page):
             return self._rules
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        session_id = visits.current(req).session_id
-        session = self.client.session(session_id) if session_id is not None else None
-        asked = req.get_param("wheel") or "american"
-        kind = session.wheel if session is not None else asked
+        kind = req.get_param("wheel") or "american"
         if kind not in ("american", "european"):
             kind = "american"
         wheel = wheel_for(kind)
@@ -360,11 +396,14 @@ class Rules(Page):
             }
             for entry in document.bets
         ]
-        self.show(
-            req,
-            resp,
+        # The same page for everyone (no visit, no token, no flash), so shared caches and
+        # parlor's own (parlor.wsgi.cache) may keep it: the rules change only on a restart.
+        resp.cache_control = ["public", f"max-age={RULES_MAX_AGE}"]
+        resp.content_type = falcon.MEDIA_HTML
+        resp.text = self.deps.render(
             "rules.html",
-            session=session,
+            root=req.root_path,
+            public=True,
             wheel=kind,
             rows=rows,
             pockets=wheel.pocket_count,
@@ -374,7 +413,7 @@ class Rules(Page):
 
 class Fairness(Page):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        session_id = visits.require_session(req)
+        session_id = visits.ended_session_id(req) or visits.require_session(req)
         session = self.client.session(session_id)
         verification = self.client.verification(session_id) if session.ended else None
         self.show(req, resp, "fairness.html", session=session, verification=verification)

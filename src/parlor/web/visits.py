@@ -1,106 +1,208 @@
-"""The visit cookie around each request: read before routing, written after.
+"""A browser's visit, as the web app's resources read and change it.
 
-``Visits`` is a Falcon middleware. Before routing it puts the live visit in
-``req.context.visit`` (a new one when the cookie is missing, expired or
-unreadable; then ``req.context.lapse`` says which of the last two it was, and
-``req.context.fresh`` is true). Resources replace the visit as they act
-(``update``); after the response, whatever the outcome, the visit goes back
-out as the cookie: HttpOnly, SameSite=Lax, Secure when the request came over
-https; rewritten whenever the visit changed, and otherwise once a minute at
-most, which restarts its idle clock.
+The visit lives on the server (``parlor.wsgi.sessions``: the cookie holds only
+a random id); this module is the web app's typed view of it, over the
+request's ``Session`` mapping. What a visit remembers:
 
-The helpers below are how resources read and change the visit.
+* ``csrf``: the token every form of this visit carries (see ``csrf.py``),
+  made the first time a page needs it;
+* ``session_id``: the roulette session being played. It is a bearer
+  credential for the session's chips at the REST service, so it never leaves
+  the server: not in the cookie, not in any page;
+* ``ended``: the game that just ended, so its fairness page can show the
+  revealed seed (an ended session can no longer be played);
+* ``account`` and ``token``: the signed-in player's name, and the bearer
+  token the web app holds for them at the service (never shown either);
+* ``flash``: what the page after a POST's 303 should say (PRG: the form's
+  errors and values, or a notice), shown once and then dropped.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import falcon
 
-from parlor.web.cookies import REFRESH, CookieCodec, Flash, Lapse, Visit, cookie_name
+from parlor.wsgi.sessions import SESSION, Lapse, Session
 
 STATIC_PREFIX = "/static/"
+#: What a visit keeps about its signed-in player.
+_SIGNED_IN = ("account_id", "account", "token")
 EXPIRED_PATH = "/expired"
 
 
-class Visits:
-    def __init__(self, codec: CookieCodec) -> None:
-        self._codec = codec
+@dataclass(frozen=True, slots=True)
+class Flash:
+    """What the page after a redirect should show once: a notice, or a form's errors."""
 
-    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
-        if req.path.startswith(STATIC_PREFIX):
-            req.context.visit = None
-            return
-        values = req.get_cookie_values(cookie_name(req.port))
-        loaded = self._codec.loads(values[0] if values else None)
-        req.context.lapse = loaded.lapse
-        req.context.fresh = loaded.visit is None
-        req.context.visit = loaded.visit or self._codec.new_visit()
-        req.context.as_loaded = (loaded.visit, loaded.seen)
+    notice: str = ""
+    #: "ok" for a confirmation, "error" for a refusal.
+    tone: str = "ok"
+    #: Which form ``errors`` and ``values`` belong to ("start", "bet", "login").
+    form: str = ""
+    errors: Mapping[str, str] = field(default_factory=dict)
+    values: Mapping[str, str] = field(default_factory=dict)
 
-    def process_response(
-        self, req: falcon.Request, resp: falcon.Response, resource: Any, req_succeeded: bool
-    ) -> None:
-        visit: Visit | None = req.context.get("visit")
-        if visit is None:
-            return
-        # The page is this visitor's alone: no shared cache may keep it, and going
-        # back to it fetches it afresh rather than showing stale chips.
-        resp.cache_control = ["private", "no-store"]
-        loaded, seen = req.context.as_loaded
-        if visit is loaded and seen is not None and visit.seen - seen < REFRESH:
-            return  # unchanged, and its idle clock was restarted less than a minute ago
-        resp.set_cookie(
-            cookie_name(req.port),
-            self._codec.dumps(visit),
-            max_age=self._codec.max_age_of(visit),
-            path="/",
-            secure=req.scheme == "https",
-            http_only=True,
-            same_site="Lax",
-        )
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "notice": self.notice,
+            "tone": self.tone,
+            "form": self.form,
+            "errors": dict(self.errors),
+            "values": dict(self.values),
+        }
+
+    @classmethod
+    def from_json(cls, value: Any) -> Flash:
+        """The flash a visit stored; an empty one for anything this app did not write."""
+        if not isinstance(value, dict):
+            return cls()
+        texts = [value.get(k) for k in ("notice", "tone", "form")]
+        maps = [value.get(k) for k in ("errors", "values")]
+        if not all(isinstance(t, str) for t in texts) or not all(
+            isinstance(m, dict) and all(isinstance(x, str) for x in (*m, *m.values())) for m in maps
+        ):
+            return cls()
+        return cls(str(texts[0]), str(texts[1]), str(texts[2]), dict(maps[0]), dict(maps[1]))  # type: ignore[arg-type]
 
 
-def current(req: falcon.Request) -> Visit:
-    visit: Visit = req.context.visit
-    return visit
+@dataclass(frozen=True, slots=True)
+class Account:
+    """The signed-in player, as the visit knows them."""
+
+    id: int
+    username: str
+    #: The bearer token the web app holds for them at the service.
+    token: str
 
 
-def update(req: falcon.Request, **changes: Any) -> Visit:
-    """Replace fields of the request's visit; the response carries the change out."""
-    visit = replace(current(req), **changes)
-    req.context.visit = visit
-    return visit
+def session_of(req: falcon.Request) -> Session:
+    """The request's server-side session (the sessions pipe put it in the environ)."""
+    found: Session = req.env[SESSION]
+    return found
+
+
+def _text(session: Session, name: str) -> str | None:
+    value = session.get(name)
+    return value if isinstance(value, str) else None
+
+
+def csrf(req: falcon.Request) -> str:
+    """This visit's form token, made now if it has none yet."""
+    session = session_of(req)
+    token = _text(session, "csrf")
+    if token is None:
+        token = session["csrf"] = secrets.token_urlsafe(24)
+    return token
+
+
+def existing_csrf(req: falcon.Request) -> str | None:
+    """This visit's form token, if a page has made one (never makes one)."""
+    return _text(session_of(req), "csrf")
+
+
+def new_csrf(req: falcon.Request) -> None:
+    """A new form token: pages drawn before cannot act any more (a new game, a login)."""
+    session_of(req)["csrf"] = secrets.token_urlsafe(24)
+
+
+def session_id(req: falcon.Request) -> str | None:
+    return _text(session_of(req), "session_id")
+
+
+def ended_session_id(req: falcon.Request) -> str | None:
+    return _text(session_of(req), "ended")
+
+
+def account(req: falcon.Request) -> Account | None:
+    session = session_of(req)
+    name, token, number = (
+        _text(session, "account"),
+        _text(session, "token"),
+        session.get("account_id"),
+    )
+    if name is None or token is None or not isinstance(number, int):
+        return None
+    return Account(number, name, token)
+
+
+def is_fresh(req: falcon.Request) -> bool:
+    """True when the request brought no live visit (none, expired, or unknown)."""
+    return session_of(req).is_new
+
+
+def lapsed(req: falcon.Request) -> bool:
+    """True when the request's visit timed out (not merely unknown)."""
+    return session_of(req).lapse is Lapse.EXPIRED
+
+
+def play(req: falcon.Request, new_session_id: str) -> None:
+    session = session_of(req)
+    session["session_id"] = new_session_id
+    session.pop("ended", None)
+
+
+def forget_game(req: falcon.Request) -> None:
+    session_of(req).pop("session_id", None)
+
+
+def end_game(req: falcon.Request, ended: str) -> None:
+    """The game is over: the visit goes on under a new id, remembering only which game it
+    was (its table and fairness page show it, ended), its form token and who is signed in."""
+    session = session_of(req)
+    kept = {k: session[k] for k in (*_SIGNED_IN, "csrf") if k in session}
+    session.end()
+    session.update(kept, ended=ended)
+
+
+def sign_in(req: falcon.Request, account_id: int, username: str, token: str) -> None:
+    """A login: a new visit id (session fixation), a new form token, the player kept."""
+    session = session_of(req)
+    session.rotate()
+    session.update(account_id=account_id, account=username, token=token)
+    new_csrf(req)
+
+
+def sign_out(req: falcon.Request) -> None:
+    """A logout: the visit and everything in it go."""
+    session_of(req).end()
 
 
 def require_session(req: falcon.Request) -> str:
     """The roulette session this visit plays, or a redirect: to "expired", or to the start.
 
-    Only a visit that timed out is told so. An unreadable cookie (a restart
-    with a new secret, a tampered value) starts afresh at the start page.
+    Only a visit that timed out is told so. An unknown cookie (a restart
+    that lost the store, a tampered value) starts afresh at the start page.
     """
-    session_id = current(req).session_id
-    if session_id is None:
-        raise falcon.HTTPSeeOther(EXPIRED_PATH if req.context.lapse is Lapse.EXPIRED else "/")
-    return session_id
+    found = session_id(req)
+    if found is None:
+        if ended_session_id(req) is not None:
+            notice(req, "This game has ended. Start a new one to play on.", tone="error")
+            raise falcon.HTTPSeeOther("/table")
+        raise falcon.HTTPSeeOther(EXPIRED_PATH if lapsed(req) else "/")
+    return found
 
 
 def take_flash(req: falcon.Request) -> Flash:
     """What the previous POST left to show, now removed from the visit (shown once)."""
-    flash = current(req).flash
-    if flash is None:
+    session = session_of(req)
+    if "flash" not in session:
         return Flash()
-    update(req, flash=None)
-    return flash
+    return Flash.from_json(session.pop("flash"))
+
+
+def set_flash(req: falcon.Request, flash: Flash) -> None:
+    session_of(req)["flash"] = flash.to_json()
 
 
 def notice(req: falcon.Request, text: str, *, tone: str = "ok") -> None:
-    update(req, flash=Flash(notice=text, tone=tone))
+    set_flash(req, Flash(notice=text, tone=tone))
 
 
 def form_errors(
     req: falcon.Request, form: str, errors: dict[str, str], values: dict[str, str]
 ) -> None:
-    update(req, flash=Flash(tone="error", form=form, errors=errors, values=values))
+    set_flash(req, Flash(tone="error", form=form, errors=errors, values=values))

@@ -41,6 +41,7 @@ from parlor.roulette.bets import EVEN_MONEY, BetKind, all_bets
 from parlor.roulette.wheel import AMERICAN, EUROPEAN, JsonPocket, WheelKind
 from parlor.settings import MAX_ID, HouseLimits
 from parlor.text import LINE_PATTERN
+from parlor.wire.base import Answer, Request
 
 LIMITS = HouseLimits()
 
@@ -108,18 +109,10 @@ Proposition = Annotated[
 ]
 
 
-class _Answer(Struct, frozen=True, kw_only=True):
-    """Base of every answer: immutable, and a client reads members it does not know past."""
-
-
-class _Request(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Base of every request body: strict, so a misspelt member is an error, not a default."""
-
-
 # -- requests ------------------------------------------------------------------------
 
 
-class SessionRequest(_Request, frozen=True, kw_only=True):
+class SessionRequest(Request, frozen=True, kw_only=True):
     """Open a session. Every member but ``name`` may be omitted (or null) for the default."""
 
     name: Name
@@ -135,7 +128,7 @@ class SessionRequest(_Request, frozen=True, kw_only=True):
     client_seed: ClientSeed | None = None
 
 
-class BetRequest(_Request, frozen=True, kw_only=True):
+class BetRequest(Request, frozen=True, kw_only=True):
     """Place a bet: ``numbers`` in ascending order, "0" first and "00" last, as answers have them.
 
     Which numbers each proposition takes is in the document's ``anyOf``; the
@@ -165,20 +158,20 @@ class BetRequest(_Request, frozen=True, kw_only=True):
         return BetKind(self.proposition.lower())
 
 
-class SpinRequest(_Request, frozen=True):
+class SpinRequest(Request, frozen=True):
     """Spin; with ``spin``, only if it is that spin (the session's spin_count + 1)."""
 
     spin: Id | None = None
 
 
-class NoFields(_Request, frozen=True):
+class NoFields(Request, frozen=True):
     """A body with no members (it may be empty or absent)."""
 
 
 # -- answers -------------------------------------------------------------------------
 
 
-class Session(_Answer, frozen=True):
+class Session(Answer, frozen=True):
     """A player's session at one table."""
 
     #: The session id, its only credential.
@@ -206,13 +199,18 @@ class Session(_Answer, frozen=True):
     #: 1 when opened, one more with every bet, withdrawal, spin and the end: pass it as
     #: ``since`` to wait for the next change.
     version: Id
+    #: True when a player account funded the session: its balance goes back there at the end.
+    from_account: bool = False
+    #: Chips paid back to that account when the session ended; null until then, and for
+    #: anonymous sessions.
+    cashed_out: Chips | None = None
 
     @property
     def ended(self) -> bool:
         return self.status == "ended"
 
 
-class Bet(_Answer, frozen=True):
+class Bet(Answer, frozen=True):
     """One bet of a session."""
 
     #: The bet's number within its session, from 1.
@@ -235,7 +233,7 @@ class Bet(_Answer, frozen=True):
     placed_at: Timestamp
 
 
-class BetReceipt(_Answer, frozen=True):
+class BetReceipt(Answer, frozen=True):
     """The bet as it now stands, and the session's balance right after."""
 
     confirmation: Id
@@ -243,16 +241,16 @@ class BetReceipt(_Answer, frozen=True):
     balance: Chips
 
 
-class BetDetail(_Answer, frozen=True):
+class BetDetail(Answer, frozen=True):
     bet: Bet
     outcome: int | None
 
 
-class BetList(_Answer, frozen=True):
+class BetList(Answer, frozen=True):
     bets: tuple[Bet, ...]
 
 
-class WheelResult(_Answer, frozen=True):
+class WheelResult(Answer, frozen=True):
     """Where the ball landed, and what that pocket means to a bettor (the seed's /json/)."""
 
     pocket: Pocket = field(name="number")
@@ -272,14 +270,14 @@ class WheelResult(_Answer, frozen=True):
         return str(self.pocket)
 
 
-class Settlement(_Answer, frozen=True):
+class Settlement(Answer, frozen=True):
     """One bet a spin settled: its confirmation and the net chips won (negative: lost)."""
 
     confirmation: Id
     outcome: int
 
 
-class SpinOutcome(_Answer, frozen=True):
+class SpinOutcome(Answer, frozen=True):
     """A spin: where the ball landed, every bet it settled, and the new balance."""
 
     #: The spin's number within its session, from 1.
@@ -289,7 +287,7 @@ class SpinOutcome(_Answer, frozen=True):
     balance: Chips
 
 
-class SpinRecord(_Answer, frozen=True):
+class SpinRecord(Answer, frozen=True):
     """One past spin of a session."""
 
     spin: Id
@@ -297,11 +295,11 @@ class SpinRecord(_Answer, frozen=True):
     spun_at: Timestamp
 
 
-class SpinList(_Answer, frozen=True):
+class SpinList(Answer, frozen=True):
     spins: tuple[SpinRecord, ...]
 
 
-class Mismatch(_Answer, frozen=True):
+class Mismatch(Answer, frozen=True):
     """A recorded spin whose pocket index differs from the one the seeds determine."""
 
     spin: Id
@@ -311,7 +309,7 @@ class Mismatch(_Answer, frozen=True):
     expected: Annotated[int, Meta(ge=0, le=37)]
 
 
-class Verification(_Answer, frozen=True):
+class Verification(Answer, frozen=True):
     """An ended session's spins, recomputed from its revealed seed."""
 
     ok: bool
@@ -322,20 +320,20 @@ class Verification(_Answer, frozen=True):
     summary: str
 
 
-class HouseEdge(_Answer, frozen=True):
+class HouseEdge(Answer, frozen=True):
     """The house's exact advantage per chip staked."""
 
     fraction: Annotated[str, Meta(pattern="^-?[0-9]+/[0-9]+$")]
     percent: float
 
 
-class BetRules(_Answer, frozen=True):
+class BetRules(Answer, frozen=True):
     proposition: BetKind
     odds: Annotated[int, Meta(ge=1)]
     house_edge: HouseEdge
 
 
-class WheelRules(_Answer, frozen=True):
+class WheelRules(Answer, frozen=True):
     """One wheel's pockets, rim order and bets; la_partage_edge on the European wheel only."""
 
     pockets: tuple[Pocket, ...]
@@ -345,12 +343,12 @@ class WheelRules(_Answer, frozen=True):
     la_partage_edge: HouseEdge | UnsetType = UNSET
 
 
-class Wheels(_Answer, frozen=True):
+class Wheels(Answer, frozen=True):
     american: WheelRules
     european: WheelRules
 
 
-class Limits(_Answer, frozen=True):
+class Limits(Answer, frozen=True):
     default_bankroll: int
     max_bankroll: int
     default_table_min: int
@@ -360,7 +358,7 @@ class Limits(_Answer, frozen=True):
     table_max_applies_to: str
 
 
-class Rules(_Answer, frozen=True):
+class Rules(Answer, frozen=True):
     """Wheels, bet kinds, odds, house edges and limits: everything a client needs to play."""
 
     wheels: Wheels
@@ -370,7 +368,7 @@ class Rules(_Answer, frozen=True):
     limits: Limits
 
 
-class Problem(_Answer, frozen=True, kw_only=True):
+class Problem(Answer, frozen=True, kw_only=True):
     """RFC 9457 problem details, with parlor's code and field members."""
 
     type: str = "about:blank"
@@ -464,14 +462,17 @@ def _bet_alternatives(base: dict[str, Any]) -> list[dict[str, Any]]:
     return alternatives
 
 
-def schemas() -> dict[str, Any]:
-    """``components/schemas`` of the OpenAPI document: every struct above, and what they use.
+def schemas(*others: type[Struct]) -> dict[str, Any]:
+    """``components/schemas`` of the OpenAPI document: every struct above, ``others`` (the
+    other wire modules'), and what they use.
 
     Every object is closed (``additionalProperties: false``): requests refuse
     other members, and an answer that grew a member the document does not name
     fails the conformance tests.
     """
-    _, components = msgspec.json.schema_components((*REQUESTS, *ANSWERS), ref_template=REF_TEMPLATE)
+    _, components = msgspec.json.schema_components(
+        (*REQUESTS, *ANSWERS, *others), ref_template=REF_TEMPLATE
+    )
     for schema in components.values():
         schema.pop("title", None)
         if "description" in schema:  # docstrings use reST literals; the document, Markdown
