@@ -71,6 +71,10 @@ class Settings:
     auth_secret: str = field(default="", repr=False)
     #: Seconds a Digest nonce is good for; then clients are told it is stale.
     nonce_lifetime: float = 300.0
+    #: Front ends that log players in on their behalf (parlor's web app) and throttle
+    #: them per browser address themselves: the service counts their failed logins
+    #: per account only. Comma-separated addresses; default: this machine.
+    login_front_ends: str = "127.0.0.1,::1"
     #: Chips a new player account starts with, granted by the house.
     starting_chips: int = 1000
     limits: HouseLimits = field(default_factory=HouseLimits)

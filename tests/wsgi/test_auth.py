@@ -125,6 +125,7 @@ class Rig:
         throttle: Throttle | None = None,
         bearer: Callable[[str], Identity | None] | None = None,
         counts: digest.NonceCounts | None = None,
+        front_ends: tuple[str, ...] = (),
     ) -> None:
         self.clock = Clock()
         self.hasher = CountingHasher()
@@ -140,6 +141,7 @@ class Rig:
                 counts=counts,
                 bearer=bearer,
                 hasher=self.hasher,
+                front_ends=front_ends,
             )
         )
         self._seen: Seen | None = None
@@ -512,6 +514,18 @@ def test_an_address_is_throttled_after_the_burst_whatever_the_account() -> None:
     rig.request(digest_header(password="guess"))
     _is_429(rig.request(basic("Mufasa", "Circle of Life")), "1")
     assert rig.user(basic("Mufasa", "Circle of Life"), remote="203.0.113.9") is not None
+
+
+def test_a_front_end_is_throttled_per_account_only() -> None:
+    """The web app logs many people in from one address and throttles each browser itself:
+    a burst of one person's failures there must not lock the others out."""
+    rig = Rig(front_ends=("127.0.0.1",))
+    for name in ("Scar", "Nala", "Simba", "Zazu", "Rafiki", "Timon"):
+        assert rig.failure(basic(name, "guess"), remote="127.0.0.1") is not None
+    assert rig.user(basic("Mufasa", "Circle of Life"), remote="127.0.0.1") is not None
+    for _ in range(5):
+        rig.request(basic("Mufasa", "guess"), remote="127.0.0.1")
+    _is_429(rig.request(basic("Mufasa", "Circle of Life"), remote="127.0.0.1"), "1")
 
 
 def test_the_wait_doubles_and_a_success_clears_only_the_account() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from parlor.cli.options import (
@@ -34,6 +36,13 @@ def serve(
     database: Database = None,
     workers: Workers = None,
     forwarded_allow_ips: ForwardedAllowIps = None,
+    one_port: Annotated[
+        bool,
+        typer.Option(
+            "--one-port",
+            help="Serve the REST service at / and the web app at /play/ on --port alone",
+        ),
+    ] = False,
 ) -> None:
     """Start every front door and print where each listens; Ctrl+C stops them all."""
     from parlor.run.serve import front_doors
@@ -47,7 +56,7 @@ def serve(
         workers=workers,
         forwarded_allow_ips=forwarded_allow_ips,
     )
-    raise typer.Exit(Supervisor(front_doors(settings)).run())
+    raise typer.Exit(Supervisor(front_doors(settings, one_port=one_port)).run())
 
 
 def service(
@@ -95,6 +104,29 @@ def web(
     _run_alone("web", settings)
 
 
+def one_port(
+    host: Host = None,
+    port: Port = None,
+    database: Database = None,
+    workers: Workers = None,
+    forwarded_allow_ips: ForwardedAllowIps = None,
+) -> None:
+    """Start the REST service at / and the web app at /play/, both on one port.
+
+    What `parlor serve --one-port` runs: one address for a proxy or a firewall
+    to pass. The web app reaches the service through the client SDK as ever,
+    in the same process.
+    """
+    settings = settings_from(
+        host=host,
+        port=port,
+        database_url=database,
+        workers=workers,
+        forwarded_allow_ips=forwarded_allow_ips,
+    )
+    _run_alone("one-port", settings)
+
+
 def desktop(database: Database = None) -> None:
     """Play in your browser: start parlor on free local ports and open the game.
 
@@ -109,3 +141,4 @@ def desktop(database: Database = None) -> None:
 def register(app: typer.Typer) -> None:
     for command in (serve, service, web, desktop):
         app.command()(command)
+    app.command("one-port")(one_port)

@@ -21,6 +21,7 @@ from parlor.settings import Settings
 
 SERVICE_TARGET = "parlor.run.targets:service"
 WEB_TARGET = "parlor.run.targets:web"
+ONE_PORT_TARGET = "parlor.run.targets:one_port"
 #: Set in the front doors' environment by ``parlor serve``: whose death ends them.
 SUPERVISOR_PID = "PARLOR_SUPERVISOR_PID"
 #: Requests a worker holds at once: stalled uploads and long polls cost a
@@ -50,6 +51,7 @@ def settings_environment(settings: Settings) -> dict[str, str]:
         "PARLOR_AUTH_SECRET": settings.auth_secret or secrets.token_urlsafe(32),
         "PARLOR_NONCE_LIFETIME": str(settings.nonce_lifetime),
         "PARLOR_STARTING_CHIPS": str(settings.starting_chips),
+        "PARLOR_LOGIN_FRONT_ENDS": settings.login_front_ends,
         **front_door_environment(settings),
     }
 
@@ -265,7 +267,17 @@ DOORS: tuple[Door, ...] = (
         options=_web_options,
     ),
 )
-DOOR_BY_COMMAND = {door.command: door for door in DOORS}
+#: ``parlor serve --one-port``: both apps behind one door, the web app under /play/.
+ONE_PORT = Door(
+    command="one-port",
+    label="REST service and web app (/play/)",
+    target=ONE_PORT_TARGET,
+    flag="--port",
+    port=lambda settings: settings.port,
+    environment=lambda settings: {**web_environment(settings), **settings_environment(settings)},
+    options=_service_options,
+)
+DOOR_BY_COMMAND = {door.command: door for door in (*DOORS, ONE_PORT)}
 
 
 def run_door(door: Door, settings: Settings) -> None:
@@ -292,8 +304,8 @@ class DoorProcess:
     flag: str = "--port"
 
 
-def front_doors(settings: Settings) -> list[DoorProcess]:
-    """Each of ``DOORS`` as the child process ``parlor serve`` starts."""
+def front_doors(settings: Settings, *, one_port: bool = False) -> list[DoorProcess]:
+    """Each of ``DOORS`` (or ``ONE_PORT`` alone) as the child process ``parlor serve`` starts."""
     common = [
         "--host",
         settings.host,
@@ -310,5 +322,5 @@ def front_doors(settings: Settings) -> list[DoorProcess]:
             door.port(settings),
             door.flag,
         )
-        for door in DOORS
+        for door in ((ONE_PORT,) if one_port else DOORS)
     ]

@@ -68,3 +68,37 @@ def web_app(publish: Publish) -> AppSetup:
     from parlor.web.app import app_from_env
 
     return AppSetup(app_from_env())
+
+
+def one_port() -> FrontDoor:
+    """Granian's factory for ``parlor one-port``: the service at /, the web app at /play/."""
+    return app_process_door("parlor.run.targets:one_port_app", Settings.from_env())
+
+
+#: Where ``parlor one-port`` mounts the web app: its first path segment.
+WEB_MOUNT = "play"
+
+
+def one_port_app(publish: Publish) -> AppSetup:
+    """The service and the web app in one process, dispatched by the path's first segment.
+
+    The web app still reaches the service only through the client SDK, but
+    in-process (``httpx.WSGITransport``): over loopback HTTP to its own port,
+    each page would hold a request thread while waiting for another.
+    """
+    import httpx
+
+    from parlor.client import RouletteClient
+    from parlor.web.app import web_from_settings
+    from parlor.wsgi.dispatch import Dispatch
+
+    service = service_app(publish)
+    settings = Settings.from_env()
+    client = RouletteClient(
+        settings.service_base_url,
+        transport=httpx.WSGITransport(app=service.app),
+        timeout=settings.web_service_timeout,
+        retries=1,
+    )
+    web = web_from_settings(settings, client)
+    return AppSetup(Dispatch({WEB_MOUNT: web}, default=service.app), service.current)

@@ -129,6 +129,7 @@ def create_app(
             counts=DatabaseNonceCounts(house.db, lifetime=settings.nonce_lifetime),
             bearer=credentials.bearer,
             hasher=accounts.hasher,
+            front_ends=[a.strip() for a in settings.login_front_ends.split(",") if a.strip()],
         ),
         lambda app: Authorize(app, rules=RULES, json_only=True),
     ]

@@ -319,7 +319,7 @@ def _error_responses() -> Json:
             429,
             "Too many failed logins for this account or from this address: wait Retry-After"
             " seconds.",
-            ("too_many_requests",),
+            ("login_throttled",),
         ),
         BUSY: _problem_response(
             503, "The store stayed busy; the same request may succeed later.", ("busy",)

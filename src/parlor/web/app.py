@@ -135,6 +135,11 @@ def app_from_env() -> WSGIApp:
     client = RouletteClient(
         settings.service_base_url, timeout=settings.web_service_timeout, retries=1
     )
+    return web_from_settings(settings, client)
+
+
+def web_from_settings(settings: Settings, client: RouletteClient) -> WSGIApp:
+    """The web app as ``settings`` configure it, reaching the service through ``client``."""
     db = open_database(
         settings.database_url,
         busy_timeout=settings.sqlite_busy_timeout,

@@ -48,7 +48,7 @@ import math
 import re
 import time
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, TypeAlias
 from urllib.parse import unquote_to_bytes
@@ -181,7 +181,12 @@ class Authenticate:
         bearer: Callable[[str], Identity | None] | None = None,
         hasher: PasswordHasher | None = None,
         algorithms: Sequence[str] = ("SHA-256", "MD5"),
+        front_ends: Collection[str] = (),
     ) -> None:
+        """``front_ends``: addresses of apps that log people in on their behalf and throttle
+        them per address themselves (parlor's web app). Their failed logins count per
+        account only: counted per address, one person's typos there would lock every
+        other person of that front end out."""
         if len(secret) < 16:
             raise ValueError("the nonce secret must be at least 16 bytes")
         unknown = [name for name in algorithms if name not in digest.ALGORITHMS]
@@ -201,11 +206,18 @@ class Authenticate:
         self._bearer = bearer
         self._hasher = PasswordHasher() if hasher is None else hasher
         self._algorithms = tuple(algorithms)
+        self._front_ends = frozenset(front_ends)
         # Checked against when the name is unknown, so that costs what a wrong password costs.
         self._decoy_hash = self._hasher.hash("parlor: no such account")
         # Opaque only has to come back unchanged (RFC 7616 §3.3); derived, so workers agree.
         mac = hmac.digest(secret, b"parlor digest opaque:" + realm.encode(), "sha256")
         self._opaque = base64.urlsafe_b64encode(mac[:18]).decode("ascii")
+
+    def _keys(self, username: str, environ: WSGIEnvironment) -> tuple[str, ...]:
+        """The throttle keys of an attempt: its account first, then its client address."""
+        address = environ.get("REMOTE_ADDR", "")
+        account = f"account:{username.casefold()}"
+        return (account,) if address in self._front_ends else (account, f"address:{address}")
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         outcome = self._identify(environ)
@@ -267,7 +279,7 @@ class Authenticate:
         except ValueError:
             return Failure.MALFORMED
         stored = self._credentials.lookup(username)
-        keys = _keys(username if stored is None else stored.username, environ)
+        keys = self._keys(username if stored is None else stored.username, environ)
         wait = self._throttle.check(keys)
         if wait > 0:
             return _Throttled(wait)
@@ -300,7 +312,7 @@ class Authenticate:
         if nonce is digest.NonceState.INVALID:
             return Failure.INVALID_NONCE
         stored = self._digest_account(given)
-        keys = _keys(given.username if stored is None else stored.username, environ)
+        keys = self._keys(given.username if stored is None else stored.username, environ)
         wait = self._throttle.check(keys)
         if wait > 0:
             return _Throttled(wait)
@@ -343,9 +355,6 @@ class Authenticate:
         return stored if hmac.compare_digest(actual.encode(), claimed) else None
 
 
-def _keys(username: str, environ: WSGIEnvironment) -> tuple[str, str]:
-    """The throttle keys of an attempt: its account first, then its client address."""
-    return f"account:{username.casefold()}", f"address:{environ.get('REMOTE_ADDR', '')}"
 
 
 def _is_request_target(uri: str, environ: WSGIEnvironment) -> bool:

@@ -101,6 +101,10 @@ class Authorize:
             return self._unauthorized(environ, start_response, "Those credentials were refused.")
         method = environ.get("REQUEST_METHOD", "GET")
         method = "GET" if method == "HEAD" else method
+        if method == "OPTIONS":
+            # What a resource allows is no secret, and browsers send OPTIONS (a CORS
+            # preflight) without credentials by design (Fetch, "CORS-preflight request").
+            return self.app(environ, start_response)
         path = environ.get("PATH_INFO", "")
         rule = next((r for r in self.rules if r.matches(method, path)), None)
         if rule is None:
@@ -136,6 +140,11 @@ class Authorize:
         location = f"{script}{self.login_path}?next={quote(here, safe='')}"
         start_response(
             "303 See Other",
-            [("Location", location), ("Content-Length", "0"), ("Cache-Control", "no-store")],
+            [
+                ("Location", location),
+                ("Content-Type", "text/plain; charset=utf-8"),
+                ("Content-Length", "0"),
+                ("Cache-Control", "no-store"),
+            ],
         )
         return [b""]
