@@ -46,6 +46,8 @@ class Settings:
     sqlite_synchronous: str = "NORMAL"
     #: Where `parlor web` reaches the REST service; empty: this host's service port.
     service_url: str = ""
+    #: Where the web app's forms put uploaded files (never under a served path).
+    upload_dir: str = "var/uploads"
     #: A browser's visit ends after this many seconds without a request...
     web_idle_timeout: float = 1200.0
     #: ...and this many seconds after it began, however active.

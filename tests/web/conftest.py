@@ -63,8 +63,15 @@ def store(database: Database) -> DatabaseSessions:
 
 
 @pytest.fixture
-def web(sdk: RouletteClient, clock: Clock, store: DatabaseSessions) -> testing.TestClient:
-    return make_web(sdk, clock, store)
+def uploads(tmp_path: Path) -> Path:
+    return tmp_path / "uploads"
+
+
+@pytest.fixture
+def web(
+    sdk: RouletteClient, clock: Clock, store: DatabaseSessions, uploads: Path
+) -> testing.TestClient:
+    return make_web(sdk, clock, store, uploads)
 
 
 @pytest.fixture

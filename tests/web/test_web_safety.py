@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -177,7 +178,7 @@ def closed_port() -> int:
 
 def web_with(transport: httpx.BaseTransport | None, clock: Clock, url: str = SERVICE) -> Browser:
     client = RouletteClient(url, transport=transport, timeout=0.5, retries=1, sleep=lambda _: None)
-    return Browser(make_web(client, clock, MemoryStore()))
+    return Browser(make_web(client, clock, MemoryStore(), Path(tempfile.mkdtemp())))
 
 
 def sitting_at_a_dead_service(

@@ -12,6 +12,7 @@ import json
 import re
 import secrets
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 from wsgiref.validate import validator
@@ -114,9 +115,11 @@ class Browser:
         return self.submit("/bets", fields)
 
 
-def make_web(sdk: RouletteClient, clock: Clock, store: SessionStore) -> testing.TestClient:
+def make_web(
+    sdk: RouletteClient, clock: Clock, store: SessionStore, uploads: Path
+) -> testing.TestClient:
     """The web app with its whole pipeline, as a server runs it, under the validator."""
-    app = create_app(sdk, store, idle=IDLE, max_age=MAX_AGE, clock=clock)
+    app = create_app(sdk, store, uploads=uploads, idle=IDLE, max_age=MAX_AGE, clock=clock)
     checked = validator(app)
 
     # Falcon's test client inspects the app's parameters; the validator takes *args.

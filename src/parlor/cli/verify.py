@@ -1,30 +1,72 @@
-"""``parlor verify``: recompute an ended session's spins from its revealed seed."""
+"""``parlor verify``: recompute an ended session's spins from its revealed seed, offline."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from parlor.wire.records import GameRecord
 
 
 def verify(
     server: Annotated[
-        str, typer.Option(help="Base URL of the REST service, e.g. http://127.0.0.1:36000")
-    ],
-    session: Annotated[str, typer.Option(help="The session id, as POST /session/ returned it")],
+        str | None,
+        typer.Option(help="Base URL of the REST service, e.g. http://127.0.0.1:36000"),
+    ] = None,
+    session: Annotated[
+        str | None, typer.Option(help="The session id, as POST /session/ returned it")
+    ] = None,
+    record: Annotated[
+        Path | None,
+        typer.Option(
+            help="A game record (the web's fairness page offers it) to check without the server",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+        ),
+    ] = None,
 ) -> None:
     """Recompute every spin of an ended session from its revealed seed, here, offline.
 
-    Exits 0 when the seed matches its published hash and every spin matches,
-    1 when anything does not, 2 when the session cannot be checked.
+    Give --server and --session to fetch the session from the service, or
+    --record FILE to check a game record with nothing but the file. Exits 0
+    when the seed matches its published hash and every spin matches, 1 when
+    anything does not, 2 when the session cannot be checked.
     """
     from rich.console import Console
 
-    from parlor.client import ClientError, RouletteClient
-    from parlor.roulette import fairness
-    from parlor.roulette.wheel import parse_pocket, wheel_for
+    from parlor.wire import records
 
     console = Console()
+    if record is not None:
+        try:
+            game = records.decode(record.read_bytes()[: 64 * 1024 * 1024])
+        except ValueError as error:
+            console.print(f"[red]Cannot verify {record}:[/] {error}")
+            raise typer.Exit(2) from None
+        title = f"Record {record.name}"
+    elif server is not None and session is not None:
+        game = _fetch(console, server, session)
+        title = f"Session {session}"
+    else:
+        console.print("[red]Say what to verify:[/] --server URL --session ID, or --record FILE")
+        raise typer.Exit(2)
+    result = records.check(game)
+    console.print(f"{title} ({game.wheel} wheel, client seed {game.client_seed!r})")
+    console.print(result.describe())
+    console.print("[green]fair[/]" if result.ok else "[red]NOT fair[/]")
+    raise typer.Exit(0 if result.ok else 1)
+
+
+def _fetch(console: Console, server: str, session: str) -> GameRecord:
+    from parlor.client import ClientError, RouletteClient
+    from parlor.wire import records
+
     try:
         with RouletteClient(server) as client:
             state = client.session(session)
@@ -34,29 +76,10 @@ def verify(
                     " it ends. End it (POST /api/v1/sessions/ID/end), then verify."
                 )
                 raise typer.Exit(2)
-            records = client.spins(session)
+            return records.record_of(state, client.spins(session))
     except ClientError as error:
         console.print(f"[red]Cannot verify:[/] {error}")
         raise typer.Exit(2) from None
-    wheel = wheel_for(state.wheel)
-
-    def pocket(number: int | str) -> int:
-        try:
-            return parse_pocket(number, wheel)
-        except ValueError:
-            return -1  # not even a pocket of this wheel: certainly a mismatch
-
-    result = fairness.verify(
-        state.server_seed,
-        state.server_seed_hash,
-        state.client_seed,
-        [(record.spin, pocket(record.result.pocket)) for record in records],
-        wheel.pocket_count,
-    )
-    console.print(f"Session {session} ({state.wheel} wheel, client seed {state.client_seed!r})")
-    console.print(result.describe())
-    console.print("[green]fair[/]" if result.ok else "[red]NOT fair[/]")
-    raise typer.Exit(0 if result.ok else 1)
 
 
 def register(app: typer.Typer) -> None:

@@ -68,13 +68,14 @@ def front_door_environment(settings: Settings) -> dict[str, str]:
 
 
 def web_environment(settings: Settings) -> dict[str, str]:
-    """The PARLOR_* variables the web app's workers read: one secret for all of them."""
+    """The PARLOR_* variables the web app's workers read."""
     return {
         "PARLOR_SERVICE_URL": settings.service_base_url,
         # The visits live in the database: every worker, and every restart, finds them.
         "PARLOR_DATABASE_URL": settings.database_url,
         "PARLOR_SQLITE_BUSY_TIMEOUT": str(settings.sqlite_busy_timeout),
         "PARLOR_SQLITE_SYNCHRONOUS": settings.sqlite_synchronous,
+        "PARLOR_UPLOAD_DIR": settings.upload_dir,
         "PARLOR_WEB_IDLE_TIMEOUT": str(settings.web_idle_timeout),
         "PARLOR_WEB_MAX_AGE": str(settings.web_max_age),
         "PARLOR_WEB_SERVICE_TIMEOUT": str(settings.web_service_timeout),

@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import falcon
@@ -41,7 +42,8 @@ from parlor.web.pages import (
     TablePage,
     Withdraw,
 )
-from parlor.web.render import Renderer, Static
+from parlor.web.records import MAX_RECORD, RecordDownload, Verify
+from parlor.web.render import Renderer, Static, static_folder
 from parlor.web.table import TableReader
 from parlor.wsgi.accesslog import AccessLog
 from parlor.wsgi.authz import Authorize
@@ -52,12 +54,14 @@ from parlor.wsgi.head import HeadRouter
 from parlor.wsgi.sessions import Sessions, SessionStore
 from parlor.wsgi.throttle import Throttle
 from parlor.wsgi.types import WSGIApp
+from parlor.wsgi.uploads import UploadStore
 
 #: The pages that are the same for every visitor until a restart.
 CACHED = frozenset({"/rules", "/static/"})
-#: The web's forms are a few short fields (the largest: a password twice).
+#: The web's forms are a few short fields (the largest: a password twice), and one
+#: upload: a game record for the verify page.
 MAX_FORM_FIELDS = 32
-MAX_FORM_BODY = 16 * 1024
+MAX_FORM_BODY = MAX_RECORD + 16 * 1024
 
 
 def _reraise(req: falcon.Request, resp: falcon.Response, error: Exception, params: Any) -> None:
@@ -101,6 +105,8 @@ def create_falcon_app(
     app.add_route("/logout", accounts.Logout(deps, logins))
     app.add_route("/account", accounts.AccountPage(deps, logins))
     app.add_route("/account/password", accounts.ChangePassword(deps, logins))
+    app.add_route("/fairness/record", RecordDownload(deps))
+    app.add_route("/verify", Verify(deps))
     app.add_route("/static/{name}", Static(render.assets))
     return app
 
@@ -109,11 +115,15 @@ def create_app(
     client: RouletteClient,
     store: SessionStore,
     *,
+    uploads: Path,
     idle: float = 1200.0,
     max_age: float = 43200.0,
     clock: Callable[[], float] = time.time,
 ) -> WSGIApp:
-    """The web app with its pipeline, outermost first."""
+    """The web app with its pipeline, outermost first; uploads go to ``uploads``."""
+    upload_store = UploadStore(
+        uploads, max_file_bytes=MAX_RECORD, max_files=1, served=[static_folder()]
+    )
     pipeline: list[Callable[[WSGIApp], WSGIApp]] = [
         AccessLog,
         Errors,
@@ -121,7 +131,9 @@ def create_app(
         lambda app: Sessions(app, store=store, idle=idle, max_age=max_age, clock=clock),
         accounts.VisitIdentity,
         lambda app: Authorize(app, rules=accounts.RULES, login_path=accounts.LOGIN_PATH),
-        lambda app: Forms(app, max_fields=MAX_FORM_FIELDS, max_body=MAX_FORM_BODY),
+        lambda app: Forms(
+            app, max_fields=MAX_FORM_FIELDS, max_body=MAX_FORM_BODY, uploads=upload_store
+        ),
     ]
     app: WSGIApp = create_falcon_app(client, idle=idle, max_age=max_age, clock=clock)
     for pipe in reversed(pipeline):
@@ -149,6 +161,7 @@ def web_from_settings(settings: Settings, client: RouletteClient) -> WSGIApp:
     return create_app(
         client,
         DatabaseSessions(db),
+        uploads=Path(settings.upload_dir),
         idle=settings.web_idle_timeout,
         max_age=settings.web_max_age,
     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import falcon
@@ -52,6 +53,11 @@ class Asset:
     body: bytes
     content_type: str
     etag: str
+
+
+def static_folder() -> Path:
+    """Where the static files are: served as they are, so uploads never go there."""
+    return Path(str(resources.files("parlor.web") / "static"))
 
 
 def load_assets() -> dict[str, Asset]:

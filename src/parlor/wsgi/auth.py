@@ -355,8 +355,6 @@ class Authenticate:
         return stored if hmac.compare_digest(actual.encode(), claimed) else None
 
 
-
-
 def _is_request_target(uri: str, environ: WSGIEnvironment) -> bool:
     """Whether Digest's ``uri`` names this request (RFC 7616 §3.4.6).
 
