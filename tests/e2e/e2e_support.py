@@ -98,15 +98,18 @@ class ParlorProcess:
         env: dict[str, str] | None = None,
         command: str = "serve",
         bare: bool = False,
+        one_port: bool = False,
     ) -> None:
         self.database_url = database_url
+        self.cwd = cwd
         self.host = host
         self.port = port if port is not None else free_port(host)
         self.web_port = web_port if web_port is not None else free_port(host)
         self.workers = workers
         self.base_url = f"http://{host}:{self.port}"
-        #: The web app for people, which `parlor serve` starts beside the service.
-        self.web_url = f"http://{host}:{self.web_port}"
+        #: The web app for people, which `parlor serve` starts beside the service
+        #: (or, with ``one_port``, under /play/ on the service's port).
+        self.web_url = f"{self.base_url}/play" if one_port else f"http://{host}:{self.web_port}"
         #: What it prints once it serves, and as it stops (None: nothing).
         self.ready_line = READY if command == "serve" else "listening on"
         self.stopped_line = STOPPED if command == "serve" else None
@@ -116,6 +119,7 @@ class ParlorProcess:
             *(["--web-port", str(self.web_port)] if command == "serve" else []),
             "--database", database_url,
             "--workers", str(workers),
+            *(["--one-port"] if one_port else []),
         ]  # fmt: skip
         self.argv = [sys.executable, "-m", "parlor", command, *([] if bare else flags)]
         # Flags only: no PARLOR_* variable of the caller may change what runs,

@@ -20,14 +20,10 @@ Digest at all: httpx puts the raw name in a header it then encodes as ASCII, url
 from __future__ import annotations
 
 import dataclasses
-import shutil
-import subprocess
 import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterable, Iterator
-from http.client import HTTPMessage
-from typing import IO, Any
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 from wsgiref.validate import validator
 
@@ -36,7 +32,7 @@ import pytest
 
 from parlor.wsgi.auth import CHALLENGES, USER, Authenticate, Identity
 from parlor.wsgi.types import StartResponse, WSGIEnvironment
-from tests.e2e.e2e_support import cannot_run
+from tests.clients_support import MD5DigestHandler, curl
 from tests.wsgi.test_auth import JASON, REALM, SECRET, USERS, Accounts, CountingHasher
 
 PATH = "/dir/index.html?x=1&y=%20z"
@@ -119,23 +115,6 @@ def test_httpx_basic(served: Served, username: str) -> None:
     assert (answer.status_code, answer.text) == (200, username)
 
 
-class MD5DigestHandler(urllib.request.HTTPDigestAuthHandler):
-    """urllib's Digest handler, given the MD5 challenge rather than the first one.
-
-    ``AbstractDigestAuthHandler.http_error_auth_reqed`` reads ``headers.get(...)``, the first
-    ``WWW-Authenticate`` only, and ``get_algorithm_impls`` knows no SHA-256: left alone it
-    raises on this server's first challenge. RFC 9110 §11.6.1 lets a client choose any.
-    """
-
-    def http_error_401(
-        self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str, headers: HTTPMessage
-    ) -> Any:
-        for challenge in headers.get_all("WWW-Authenticate", []):
-            if challenge.startswith("Digest ") and "algorithm=MD5," in challenge:
-                return self.retry_http_digest_auth(req, challenge)
-        return None
-
-
 def _urllib_get(url: str, handler: urllib.request.BaseHandler) -> tuple[int, str]:
     opener = urllib.request.build_opener(handler)
     with opener.open(url, timeout=10) as answer:
@@ -170,34 +149,9 @@ def test_urllib_without_credentials_gets_the_401(served: Served) -> None:
     ]
 
 
-def _curl(*args: str) -> tuple[str, str]:
-    curl = shutil.which("curl")
-    if curl is None:
-        cannot_run("curl", "curl is not installed: the curl interop tests need it on PATH")
-    done = subprocess.run(
-        [
-            curl,
-            "--silent",
-            "--show-error",
-            "--max-time",
-            "10",
-            "--write-out",
-            " %{http_code}",
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    body, _, status = done.stdout.rpartition(" ")
-    return status, body
-
-
 @pytest.mark.parametrize("username", ["Mufasa", JASON])
 def test_curl_digest_takes_sha_256_with_userhash(served: Served, username: str) -> None:
-    status, body = _curl("--digest", "--user", f"{username}:{USERS[username]}", served.url + PATH)
+    status, body = curl("--digest", "--user", f"{username}:{USERS[username]}", served.url + PATH)
     assert (status, body) == ("200", username)
     sent = served.authorizations[-1]
     assert "algorithm=SHA-256" in sent
@@ -206,10 +160,10 @@ def test_curl_digest_takes_sha_256_with_userhash(served: Served, username: str) 
 
 @pytest.mark.parametrize("username", ["Mufasa", JASON])
 def test_curl_basic(served: Served, username: str) -> None:
-    status, body = _curl("--basic", "--user", f"{username}:{USERS[username]}", served.url + PATH)
+    status, body = curl("--basic", "--user", f"{username}:{USERS[username]}", served.url + PATH)
     assert (status, body) == ("200", username)
 
 
 def test_curl_with_a_wrong_password_is_401(served: Served) -> None:
-    status, _ = _curl("--digest", "--user", "Mufasa:wrong", served.url + PATH)
+    status, _ = curl("--digest", "--user", "Mufasa:wrong", served.url + PATH)
     assert status == "401"
