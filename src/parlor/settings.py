@@ -62,6 +62,8 @@ class Settings:
     body_timeout: float = 10.0
     #: ...and the largest body the front door reads at all (then 413).
     max_body_bytes: int = 1024 * 1024
+    #: Bytes of answers each front door keeps to serve again (what apps mark public).
+    cache_bytes: int = 8 * 1024 * 1024
     #: Proxies whose X-Forwarded-Proto/-For and Forwarded headers are believed:
     #: comma-separated addresses or networks, "*" for any; empty: nobody.
     forwarded_allow_ips: str = ""

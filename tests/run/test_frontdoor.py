@@ -19,6 +19,7 @@ from parlor.run.frontdoor import FrontDoor
 from parlor.run.proxy import TrustedProxies
 from parlor.run.request import AppSetup, Publish, call_app
 from parlor.run.threads import RequestThreads, ThreadedApp
+from parlor.wsgi.cache import HttpCache
 from parlor.wsgi.types import StartResponse, WSGIEnvironment
 from parlor.wsgi.waiting import ask_to_wait
 from tests.run.loop_support import run_async
@@ -273,3 +274,55 @@ def test_call_app_follows_pep_3333() -> None:
 
     with pytest.raises(RuntimeError, match="start_response"):
         call_app(silent, {})
+
+
+# -- the door's shared cache --------------------------------------------------------------
+
+
+class Counting:
+    """An app that counts its calls and marks /public shareable, everything else not."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        self.calls += 1
+        shared = environ["PATH_INFO"] == "/public"
+        control = "public, max-age=60" if shared else "private, no-store"
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Cache-Control", control)])
+        return [f"call {self.calls}".encode()]
+
+
+def test_a_shared_answer_comes_from_the_loop_without_waking_the_app() -> None:
+    app = Counting()
+    door, lines = make_door(app, cache=HttpCache())
+    first = serve(door, Scope("GET", "/public"), Proto())
+    second = serve(door, Scope("GET", "/public"), Proto())
+    assert first[2] == second[2] == b"call 1"
+    assert app.calls == 1
+    assert "Age" in second[1]
+    assert any(line.startswith("GET /public 200") for line in lines)  # the door logs its hits
+    etag = first[1]["ETag"]
+    again = serve(door, Scope("GET", "/public", headers=[("if-none-match", etag)]), Proto())
+    assert (again[0], again[2]) == (304, b"")
+    assert app.calls == 1
+
+
+def test_private_answers_and_credentialed_requests_always_reach_the_app() -> None:
+    app = Counting()
+    door, _ = make_door(app, cache=HttpCache())
+    serve(door, Scope("GET", "/page"), Proto())
+    status, headers, body = serve(door, Scope("GET", "/page"), Proto())
+    assert (status, body, app.calls) == (200, b"call 2", 2)
+    assert "ETag" not in headers  # not the cache's business: as the app sent it
+    serve(door, Scope("GET", "/public", headers=[("authorization", "Basic YTpi")]), Proto())
+    serve(door, Scope("GET", "/public", headers=[("authorization", "Basic YTpi")]), Proto())
+    assert app.calls == 4
+
+
+def test_an_unsafe_request_drops_the_stored_answer() -> None:
+    app = Counting()
+    door, _ = make_door(app, cache=HttpCache())
+    serve(door, Scope("GET", "/public"), Proto())
+    serve(door, Scope("POST", "/public", headers=[("content-length", "0")]), Proto())
+    assert serve(door, Scope("GET", "/public"), Proto())[2] == b"call 3"

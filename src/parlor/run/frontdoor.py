@@ -11,7 +11,12 @@ Granian runs this RSGI app in each worker. For every request it
    (``threads.ThreadedApp``); either answers with a ``request.Reply``;
 3. advances the changes the reply reports, waking long polls (``changes``),
    and sends the reply;
-4. parks a request that asked to wait for a change: the app called
+4. answers what it may from its shared cache (``parlor.wsgi.cache.HttpCache``,
+   the caching pipe's store and rules): a GET whose answer the app marked
+   ``public, max-age`` comes from this loop until it expires, without waking
+   the app process at all; each answer the app gives passes through the same
+   store on its way out;
+5. parks a request that asked to wait for a change: the app called
    ``environ["parlor.wait_for"](topic, since, timeout)`` and returned; the
    front door waits on its loop, holding no thread, and runs the request again
    (without that key) once the topic moves past ``since`` or the time is up.
@@ -28,6 +33,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from http import HTTPStatus
 from typing import Any, Protocol
 
 from parlor.run import lifeline
@@ -38,6 +44,29 @@ from parlor.run.environ import split_host_port, wsgi_string
 from parlor.run.proxy import Peer, TrustedProxies
 from parlor.run.request import Headers, Reply, Request, Topic
 from parlor.wsgi.accesslog import log_line
+from parlor.wsgi.cache import HttpCache
+from parlor.wsgi.types import WSGIEnvironment
+
+
+def cache_view(request: Request) -> WSGIEnvironment:
+    """The request as much of a WSGI environ as the cache reads: method, path, query, fields."""
+    view: WSGIEnvironment = {
+        "REQUEST_METHOD": request.method,
+        "SCRIPT_NAME": "",
+        "PATH_INFO": request.path,
+        "QUERY_STRING": request.query_string,
+    }
+    for name, value in request.headers:
+        key = "HTTP_" + name.upper().replace("-", "_")
+        view[key] = f"{view[key]}, {value}" if key in view else value  # RFC 9110 §5.3
+    return view
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
 
 
 class Scope(Protocol):
@@ -109,8 +138,10 @@ class FrontDoor:
         proxies: TrustedProxies | None = None,
         log: Callable[[str], object] | None = None,
         poll_interval: float = 0.05,
+        cache: HttpCache | None = None,
     ) -> None:
         self.runner = runner
+        self.cache = cache
         self.changes = Changes(runner.versions, poll_interval=poll_interval)
         self.limits = limits or BodyLimits()
         self.proxies = proxies or TrustedProxies()
@@ -160,11 +191,20 @@ class FrontDoor:
             scope.method, scope.path, scope.query_string, scope.http_version, scope.server,
             peer.scheme, peer.address, headers, body, received_at,
         )  # fmt: skip
+        cache = self.cache
+        view = None if cache is None else cache_view(request)
+        if cache is not None and view is not None and (hit := cache.lookup(view)) is not None:
+            status_line, hit_headers, hit_body = hit
+            self._send(proto, Reply(int(status_line[:3]), hit_headers, hit_body))
+            self._log_own(scope, int(status_line[:3]), received_at)
+            return
         reply = await self._call(request, allow_wait=True)
         if reply.wait is not None:
             if not await self._park(reply, proto):
                 return  # the client left while it waited
             reply = await self._call(request, allow_wait=False)
+        if view is not None and reply is not _APP_GONE:
+            reply = self._through_cache(view, reply)
         self._send(proto, reply)
         if reply is _APP_GONE:  # the app could not log it
             self._log_own(scope, reply.status, received_at)
@@ -201,6 +241,15 @@ class FrontDoor:
             waiting.cancel()
             gone.cancel()
         return gone not in done
+
+    def _through_cache(self, view: WSGIEnvironment, reply: Reply) -> Reply:
+        """The app's reply, kept if it may be shared, as the client should get it."""
+        assert self.cache is not None
+        status = f"{reply.status} {_phrase(reply.status)}"
+        status_line, headers, body = self.cache.keep(view, status, reply.headers, reply.body)
+        if status_line is status and headers is reply.headers and body is reply.body:
+            return reply  # not this cache's business: as the app sent it
+        return Reply(int(status_line[:3]), headers, body, reply.wait, reply.changes)
 
     @staticmethod
     def _send(proto: HTTPProtocol, reply: Reply) -> None:

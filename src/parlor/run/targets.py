@@ -18,15 +18,21 @@ from parlor.run.proxy import TrustedProxies
 from parlor.run.request import AppSetup, Publish, Topic
 from parlor.settings import Settings
 from parlor.wsgi.accesslog import BackgroundWriter
+from parlor.wsgi.cache import HttpCache
 
 
 def front_door(runner: AppRunner, settings: Settings) -> FrontDoor:
-    """``runner``'s app behind a front door configured by ``settings``."""
+    """``runner``'s app behind a front door configured by ``settings``.
+
+    The door's cache looks at every path: what the app marks ``public, max-age``
+    (the rules, the OpenAPI document, static files) is answered from the loop.
+    """
     return FrontDoor(
         runner,
         limits=BodyLimits(max_bytes=settings.max_body_bytes, timeout=settings.body_timeout),
         proxies=TrustedProxies.parse(settings.forwarded_allow_ips),
         log=BackgroundWriter().write,
+        cache=HttpCache(max_bytes=settings.cache_bytes),
     )
 
 

@@ -73,6 +73,8 @@ _NOT_MODIFIED_FIELDS = frozenset(
     {"cache-control", "content-location", "date", "etag", "expires", "last-modified", "vary", "age"}
 )
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})  # RFC 9110 §9.2.1
+#: Safe methods the store has nothing to say about.
+_PASSED_ON = _SAFE_METHODS - {"GET", "HEAD"}
 _TCHARS = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 _DIRECTIVE = re.compile(rf'({_TCHARS})(?:=("(?:[^"\\]|\\.)*"|{_TCHARS}))?')
 _ENTITY_TAG = r'(?:W/)?"([\x21\x23-\x7e\x80-\xff]*)"'  # RFC 9110 §8.8.3; group 1 is opaque-tag
@@ -218,29 +220,41 @@ class _Resource:
     entries: dict[_Values, _Entry] = field(default_factory=dict)
 
 
-class Cache:
-    """A pipe that answers GET and HEAD for ``paths`` from stored responses (RFC 9111)."""
+#: A whole response: status line, fields, body.
+Answer = tuple[str, Headers, bytes]
+
+
+class HttpCache:
+    """The store and its rules, with no server around it: ``lookup`` before the origin, ``keep``
+    after it. The ``Cache`` pipe is one adapter; parlor's front door, which answers a hit on its
+    event loop without waking the app at all, is the other.
+
+    ``paths``: the exact paths and "/"-ended prefixes looked at; None for every path (the
+    responses themselves then say what may be shared: parlor's mark theirs ``public,
+    max-age``, and anything else is never stored).
+    """
 
     def __init__(
         self,
-        app: WSGIApp,
         *,
-        paths: Collection[str],
+        paths: Collection[str] | None = None,
         max_bytes: int = 8 * 2**20,
         max_entry_bytes: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
         """``max_entry_bytes`` defaults to an eighth of ``max_bytes``."""
-        if isinstance(paths, str) or not all(path.startswith("/") for path in paths):
+        if paths is not None and (
+            isinstance(paths, str) or not all(path.startswith("/") for path in paths)
+        ):
             raise ValueError(f"paths is a collection of paths, each starting with '/': {paths!r}")
         entry_limit = max_bytes // 8 if max_entry_bytes is None else max_entry_bytes
         if not 0 <= entry_limit <= max_bytes:
             raise ValueError("need 0 <= max_entry_bytes <= max_bytes")
-        self.app = app
-        self._exact = frozenset(path for path in paths if not path.endswith("/"))
-        self._prefixes = tuple(path for path in paths if path.endswith("/"))
-        self._max_bytes, self._max_entry_bytes = max_bytes, entry_limit
+        self._every_path = paths is None
+        self._exact = frozenset(path for path in paths or () if not path.endswith("/"))
+        self._prefixes = tuple(path for path in paths or () if path.endswith("/"))
+        self.max_bytes, self.max_entry_bytes = max_bytes, entry_limit
         self._clock, self._wall_clock = clock, wall_clock
         self._lock = threading.Lock()
         self._resources: dict[str, _Resource] = {}
@@ -254,36 +268,79 @@ class Cache:
                 self._hits, self._misses, self._stores, self._evictions, len(self._lru), self._bytes
             )
 
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+    def url(self, environ: WSGIEnvironment) -> str | None:
+        """The request's path and query when this cache looks at its path; None otherwise."""
         path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
-        if path not in self._exact and not path.startswith(self._prefixes):
-            return self.app(environ, start_response)
+        if not self._every_path and path not in self._exact and not path.startswith(self._prefixes):
+            return None
         query = environ.get("QUERY_STRING", "")
-        url = f"{path}?{query}" if query else path
-        method = environ.get("REQUEST_METHOD", "")
-        if method not in ("GET", "HEAD"):
-            if method in _SAFE_METHODS:
-                return self.app(environ, start_response)
-            return self.app(environ, self._invalidating(url, start_response))
+        return f"{path}?{query}" if query else path
+
+    @staticmethod
+    def _request_directives(environ: WSGIEnvironment) -> dict[str, str]:
         # Pragma is read only without Cache-Control (RFC 9111 §5.4); its no-cache parses alike.
         cache_control = environ.get("HTTP_CACHE_CONTROL")
-        directives = parse_cache_control(
+        return parse_cache_control(
             cache_control if cache_control is not None else environ.get("HTTP_PRAGMA", "")
         )
-        may_store = not ("HTTP_AUTHORIZATION" in environ or "no-store" in directives)
-        usable = may_store and not (
+
+    @staticmethod
+    def _may_store(environ: WSGIEnvironment, directives: dict[str, str]) -> bool:
+        return not ("HTTP_AUTHORIZATION" in environ or "no-store" in directives)
+
+    def lookup(self, environ: WSGIEnvironment) -> Answer | None:
+        """The answer to a GET or HEAD from the store (a 200, or the 304 it earns); None: ask."""
+        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+            return None
+        url = self.url(environ)
+        if url is None:
+            return None
+        directives = self._request_directives(environ)
+        usable = self._may_store(environ, directives) and not (
             "no-cache" in directives
             or "HTTP_IF_MATCH" in environ
             or "HTTP_IF_UNMODIFIED_SINCE" in environ
         )
         hit = self._lookup(url, environ, delta_seconds(directives.get("max-age")), usable)
-        if hit is not None:
-            entry, age = hit
-            headers = [*entry.headers, ("Age", str(age))]
-            return _answer(environ, start_response, entry.status, headers, entry.body)
-        if method == "HEAD":
-            return self.app(environ, start_response)
-        return self._fetch(url, environ, start_response, may_store)
+        if hit is None:
+            return None
+        entry, age = hit
+        return conditional(environ, entry.status, [*entry.headers, ("Age", str(age))], entry.body)
+
+    def keep(self, environ: WSGIEnvironment, status: str, headers: Headers, body: bytes) -> Answer:
+        """What the origin answered in full, kept if it may be, as the client should get it.
+
+        A GET's 200 gains validators and may earn a 304; an unsafe method answered
+        without error drops its URL's entries (RFC 9111 §4.4); the rest is as sent.
+        """
+        method = environ.get("REQUEST_METHOD", "")
+        url = self.url(environ)
+        if url is None or method == "HEAD" or method in _PASSED_ON:
+            return status, headers, body
+        if method != "GET":
+            if status[:1] in ("2", "3"):
+                with self._lock:
+                    self._drop(url)
+            return status, headers, body
+        if not status.startswith("200 "):
+            return status, headers, body
+        may_store = self._may_store(environ, self._request_directives(environ))
+        lifetime = stored_lifetime(status, headers) if may_store else None
+        vary = vary_names(headers)
+        storable = lifetime is not None and vary is not None
+        if self._every_path and not storable:
+            # Looking at every path, only what may be shared is this cache's business: a
+            # validator added to the rest would differ between a GET and its HEAD.
+            return status, headers, body
+        headers = list(headers)
+        if field_value(headers, "etag") is None:
+            headers.append(("ETag", strong_etag(body)))
+        if lifetime is not None and vary is not None:
+            if field_value(headers, "last-modified") is None:
+                stored_at = datetime.fromtimestamp(self._wall_clock(), UTC)
+                headers.append(("Last-Modified", format_datetime(stored_at, usegmt=True)))
+            self._store(url, environ, vary, status, headers, body, lifetime)
+        return conditional(environ, status, headers, body)
 
     def _lookup(
         self, url: str, environ: WSGIEnvironment, max_age: int | None, usable: bool
@@ -305,39 +362,6 @@ class Cache:
             self._misses += 1
             return None
 
-    def _fetch(
-        self, url: str, environ: WSGIEnvironment, start_response: StartResponse, may_store: bool
-    ) -> Iterable[bytes]:
-        response = _Held()
-        body = self.app(environ, response.start_response)
-        iterator = iter(body)
-        streaming = False
-        try:
-            for chunk in iterator:
-                response.write(chunk)
-                if response.size > self._max_entry_bytes:
-                    start_response(response.status, response.headers)
-                    streaming = response.sent = True  # the server closes the body now
-                    return _Streamed(response.chunks, iterator, body)
-        finally:
-            if not streaming:
-                _close(body)
-        status, headers = response.status, response.headers
-        if not status.startswith("200 "):
-            start_response(status, headers)
-            return response.chunks
-        content = b"".join(response.chunks)
-        if field_value(headers, "etag") is None:
-            headers.append(("ETag", strong_etag(content)))
-        lifetime = stored_lifetime(status, headers) if may_store else None
-        vary = vary_names(headers)
-        if lifetime is not None and vary is not None:
-            if field_value(headers, "last-modified") is None:
-                stored_at = datetime.fromtimestamp(self._wall_clock(), UTC)
-                headers.append(("Last-Modified", format_datetime(stored_at, usegmt=True)))
-            self._store(url, environ, vary, status, headers, content, lifetime)
-        return _answer(environ, start_response, status, headers, content)
-
     def _store(
         self,
         url: str,
@@ -353,7 +377,7 @@ class Cache:
         size = len(url) + len(status) + len(content)
         size += sum(len(value or "") for value in values)
         size += sum(len(name) + len(value) + 4 for name, value in kept)  # ": " and CRLF
-        if size > self._max_entry_bytes:
+        if size > self.max_entry_bytes:
             return
         # An Age from upstream is time the response had already lived (RFC 9111 §4.2.3).
         born = self._clock() - (delta_seconds(field_value(headers, "age")) or 0)
@@ -364,7 +388,7 @@ class Cache:
                 self._drop(url)  # the app changed what it varies on: old entries cannot be chosen
             elif resource is not None and values in resource.entries:
                 self._remove(url, values)
-            while self._bytes + size > self._max_bytes:
+            while self._bytes + size > self.max_bytes:
                 self._remove(*next(iter(self._lru)))
                 self._evictions += 1
             self._resources.setdefault(url, _Resource(vary)).entries[values] = entry
@@ -386,34 +410,96 @@ class Cache:
         for values in list(resource.entries if resource is not None else ()):
             self._remove(url, values)
 
-    def _invalidating(self, url: str, start_response: StartResponse) -> StartResponse:
+
+class Cache:
+    """A pipe that answers GET and HEAD for ``paths`` from stored responses (RFC 9111)."""
+
+    def __init__(
+        self,
+        app: WSGIApp,
+        *,
+        paths: Collection[str],
+        max_bytes: int = 8 * 2**20,
+        max_entry_bytes: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        """``max_entry_bytes`` defaults to an eighth of ``max_bytes``."""
+        self.app = app
+        self.store = HttpCache(
+            paths=paths,
+            max_bytes=max_bytes,
+            max_entry_bytes=max_entry_bytes,
+            clock=clock,
+            wall_clock=wall_clock,
+        )
+
+    @property
+    def stats(self) -> CacheStats:
+        return self.store.stats
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "")
+        if self.store.url(environ) is None or method in _PASSED_ON:
+            return self.app(environ, start_response)
+        if method not in ("GET", "HEAD"):  # unsafe: a success drops the URL's entries
+            return self.app(environ, self._invalidating(environ, start_response))
+        hit = self.store.lookup(environ)
+        if hit is not None:
+            return _send(environ, start_response, hit)
+        if method == "HEAD":
+            return self.app(environ, start_response)
+        return self._fetch(environ, start_response)
+
+    def _fetch(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        response = _Held()
+        body = self.app(environ, response.start_response)
+        iterator = iter(body)
+        streaming = False
+        try:
+            for chunk in iterator:
+                response.write(chunk)
+                if response.size > self.store.max_entry_bytes:
+                    start_response(response.status, response.headers)
+                    streaming = response.sent = True  # the server closes the body now
+                    return _Streamed(response.chunks, iterator, body)
+        finally:
+            if not streaming:
+                _close(body)
+        status, headers = response.status, response.headers
+        if not status.startswith("200 "):
+            start_response(status, headers)
+            return response.chunks
+        answer = self.store.keep(environ, status, headers, b"".join(response.chunks))
+        return _send(environ, start_response, answer)
+
+    def _invalidating(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> StartResponse:
         """start_response for an unsafe method: a non-error answer drops the URL (RFC 9111 §4.4)."""
 
         def invalidating_start_response(
             status: str, headers: Headers, exc_info: Any = None
         ) -> Callable[[bytes], object]:
-            if status[:1] in ("2", "3"):
-                with self._lock:
-                    self._drop(url)
+            self.store.keep(environ, status, headers, b"")
             return start_response(status, headers, exc_info)
 
         return invalidating_start_response
 
 
-def _answer(
-    environ: WSGIEnvironment,
-    start_response: StartResponse,
-    status: str,
-    headers: Headers,
-    content: bytes,
-) -> list[bytes]:
-    """Send a 200, or the 304 a conditional GET or HEAD earns instead (RFC 9110 §15.4.5)."""
+def conditional(environ: WSGIEnvironment, status: str, headers: Headers, content: bytes) -> Answer:
+    """A 200, or the 304 a conditional GET or HEAD earns instead (RFC 9110 §15.4.5); a HEAD
+    gets the fields alone."""
     if not_modified(environ, headers):
         kept = [(name, value) for name, value in headers if name.lower() in _NOT_MODIFIED_FIELDS]
-        start_response("304 Not Modified", kept)
-        return []
+        return "304 Not Modified", kept, b""
+    return status, headers, b"" if environ.get("REQUEST_METHOD") == "HEAD" else content
+
+
+def _send(environ: WSGIEnvironment, start_response: StartResponse, answer: Answer) -> list[bytes]:
+    status, headers, body = answer
     start_response(status, headers)
-    return [] if environ.get("REQUEST_METHOD") == "HEAD" else [content]
+    return [body] if body else []
 
 
 class _Held:
