@@ -174,6 +174,8 @@ def not_modified(environ: WSGIEnvironment, headers: Headers) -> bool:
     ignored (§13.1.3).
     """
     if_none_match = environ.get("HTTP_IF_NONE_MATCH")
+    if if_none_match is None and "HTTP_IF_MODIFIED_SINCE" not in environ:
+        return False  # the common case, and a cache hit's hot path: no date to parse
     if isinstance(if_none_match, str):
         tags = parse_entity_tags(if_none_match)
         if tags == "*":
@@ -280,6 +282,8 @@ class HttpCache:
     def _request_directives(environ: WSGIEnvironment) -> dict[str, str]:
         # Pragma is read only without Cache-Control (RFC 9111 §5.4); its no-cache parses alike.
         cache_control = environ.get("HTTP_CACHE_CONTROL")
+        if cache_control is None and "HTTP_PRAGMA" not in environ:
+            return {}
         return parse_cache_control(
             cache_control if cache_control is not None else environ.get("HTTP_PRAGMA", "")
         )
