@@ -45,6 +45,7 @@ from rest_bet import (
     free_port,
     granian_version,
     load_arguments,
+    row,
     server,
     wrk,
 )
@@ -204,13 +205,6 @@ def main() -> None:
     )
     if args.write_md:
         write_markdown(med, cost_us, costs, ratio, ratios, verdict, args.seconds, args.rounds)
-
-
-def row(name: str, figures: dict[str, float]) -> str:
-    return (
-        f"| {name} | {figures['rps']:,.0f} | {figures['p50_ms']:.2f} ms"
-        f" | {figures['p99_ms']:.2f} ms |"
-    )
 
 
 def write_markdown(

@@ -31,6 +31,7 @@ from parlor.wsgi.cache import (
     strong_etag,
 )
 from parlor.wsgi.types import StartResponse, WSGIApp, WSGIEnvironment
+from tests.wsgi.wsgi_support import drive
 
 Headers = list[tuple[str, str]]
 NOW = 1_700_000_000.0  # the wall clock, frozen
@@ -118,13 +119,7 @@ def call(app: WSGIApp, path: str = "/c", method: str = "GET", **environ: str) ->
         seen.append((status, headers))
         return lambda data: None
 
-    result = validator(app)(env, start_response)
-    try:
-        body = b"".join(result)
-    finally:
-        close = getattr(result, "close", None)
-        if close is not None:
-            close()
+    body = drive(app, env, start_response)
     return Response(seen[-1][0], seen[-1][1], body)
 
 

@@ -16,6 +16,7 @@ import pytest
 
 from parlor.wsgi.dispatch import Dispatch
 from parlor.wsgi.types import StartResponse, WSGIApp, WSGIEnvironment
+from tests.wsgi.wsgi_support import drive
 
 
 def echo(name: str) -> WSGIApp:
@@ -53,13 +54,7 @@ def call(app: WSGIApp, path: str, script_name: str = "", query: str = "") -> tup
         statuses.append(status)
         return lambda data: None
 
-    result = validator(app)(environ, start_response)
-    try:
-        body = b"".join(result)
-    finally:
-        close = getattr(result, "close", None)
-        if close is not None:
-            close()
+    body = drive(app, environ, start_response)
     return statuses[0], body
 
 

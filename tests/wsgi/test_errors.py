@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from parlor.wsgi.errors import Errors, error_response, wants_json
 from parlor.wsgi.types import StartResponse, WSGIApp, WSGIEnvironment
+from tests.wsgi.wsgi_support import drive
 
 SECRET = "the-password-is-swordfish"
 
@@ -76,13 +77,7 @@ def call(
     setup_testing_defaults(environ)
     log = environ["wsgi.errors"]  # the validator wraps the one in the environ
     server = Server()
-    result = validator(app)(environ, server.start_response)
-    try:
-        body = b"".join(result)
-    finally:
-        close = getattr(result, "close", None)
-        if close is not None:
-            close()
+    body = drive(app, environ, server.start_response)
     return Response(server.statuses, server.headers, body, log.getvalue(), server.exc_infos)
 
 

@@ -23,6 +23,7 @@ from parlor.wsgi.errors import Errors
 from parlor.wsgi.forms import FILES, FORM, MULTIPART, URLENCODED, FormData, Forms
 from parlor.wsgi.types import StartResponse, WSGIApp, WSGIEnvironment
 from parlor.wsgi.uploads import StoredFile, UploadStore
+from tests.wsgi.wsgi_support import drive
 
 BOUNDARY = "----parlorBoundary7MA4YWxkTrZu0gW"
 MULTIPART_TYPE = f"{MULTIPART}; boundary={BOUNDARY}"
@@ -99,13 +100,7 @@ def call(
         headers.update(response_headers)
         return lambda data: None
 
-    result = (validator(app) if validate else app)(environ, start_response)
-    try:
-        data = b"".join(result)
-    finally:
-        close = getattr(result, "close", None)
-        if close is not None:
-            close()
+    data = drive(app, environ, start_response, validate=validate)
     return Response(int(statuses[-1].split()[0]), headers, data)
 
 

@@ -24,16 +24,9 @@ from parlor.wsgi.sessions import (
     SessionStore,
 )
 from parlor.wsgi.types import StartResponse, WSGIEnvironment
+from tests.web.web_support import Clock
 
 IDLE, MAX_AGE = 1200.0, 43200.0
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class App:

@@ -46,8 +46,12 @@ def test_a_file_is_stored_whole_under_a_server_made_name(tmp_path: Path) -> None
     assert listing(store.directory) == [stored.path.name]  # no .part left
 
 
-def test_the_directory_is_made_private(tmp_path: Path) -> None:
+def test_the_directory_is_made_private_by_the_first_upload(tmp_path: Path) -> None:
     store = UploadStore(tmp_path / "a" / "b")
+    assert not store.directory.exists()  # a server never sent a file writes nothing
+    with store.begin("x.txt") as upload:
+        upload.write(b"x")
+        upload.finish()
     assert store.directory.is_dir()
     assert stat.S_IMODE(store.directory.stat().st_mode) & 0o077 == 0
 
@@ -191,6 +195,7 @@ def test_an_existing_name_is_never_written_through(
     target = tmp_path / "target"
     target.write_bytes(b"precious")
     store = UploadStore(tmp_path / "up")
+    store.directory.mkdir()
     (store.directory / ("0" * 32 + ".part")).symlink_to(target)
     monkeypatch.setattr(secrets, "token_hex", lambda n: "0" * 32)
     with pytest.raises(FileExistsError):

@@ -153,7 +153,6 @@ class UploadStore:
             root = Path(path).resolve()
             if directory.is_relative_to(root):
                 raise ValueError(f"{directory} is served (under {root}): uploads must not be")
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.directory = directory
         self.max_file_bytes = max_file_bytes
         self.max_files = max_files
@@ -163,6 +162,9 @@ class UploadStore:
         """Start one file (``filename`` as the client gave it, unsanitized)."""
         name = sanitize_filename(filename)
         suffix = self._suffixes.get(os.path.splitext(name)[1].lower(), "")
+        # Made with the first upload, not before: a server that is never sent a
+        # file leaves nothing behind in its working directory.
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         return Upload(self, name, _content_type(content_type), suffix)
 
     def batch(self) -> UploadBatch:
