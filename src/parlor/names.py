@@ -15,8 +15,9 @@ the operator's ``parlor accounts create``, the TCP tables' ``USER``):
    decimal digits, and ``.``, ``_``, ``-`` between them; it starts with a letter
    or a digit. No spaces (``USER name`` is one word), no ``:`` (HTTP Basic
    splits on it, RFC 7617 §2), no controls, no invisible characters, nothing
-   that renders blank (the Hangul fillers are letters by category, yet show
-   nothing).
+   that renders blank (the Hangul fillers are letters by category, and the
+   variation selectors and the combining grapheme joiner marks, yet all show
+   nothing: Unicode's Default_Ignorable_Code_Point, ``parlor.text``).
 4. **One script.** The letters of a name come from one script (Latin, Greek,
    Cyrillic, …), or from one of the mixes UTS #39 §5.2 calls "highly
    restrictive": Latin with Han, Hiragana and Katakana (Japanese), with Han and
@@ -33,11 +34,11 @@ from __future__ import annotations
 
 import unicodedata
 
+from parlor.text import DEFAULT_IGNORABLE
+
 MIN_LENGTH = 2
 MAX_LENGTH = 32
 _PUNCTUATION = frozenset("._-")
-#: Letters by category that display as nothing.
-_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
 #: The script names unicodedata gives (the first word of a character's name)
 #: that differ from the script's own name, or that name several scripts.
 _SCRIPT_ALIASES = {
@@ -82,12 +83,14 @@ def username_problem(value: object) -> str | None:
     name = canonical(value)
     if not MIN_LENGTH <= len(name) <= MAX_LENGTH:
         return f"must be {MIN_LENGTH} to {MAX_LENGTH} characters long"
+    if DEFAULT_IGNORABLE.search(name):
+        # Variation selectors, the combining grapheme joiner and their kin are marks by
+        # category, but show as nothing: "alice" with one is another "alice".
+        return "must not hold characters that show as nothing"
     scripts: set[str] = set()
     previous = ""
     for character in name:
         category = unicodedata.category(character)
-        if character in _BLANK_LETTERS:
-            return "must not hold characters that show as blank"
         if category.startswith("L"):
             scripts.add(script(character))
         elif category.startswith("M"):

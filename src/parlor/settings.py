@@ -77,7 +77,8 @@ class Settings:
     nonce_lifetime: float = 300.0
     #: Front ends that log players in on their behalf (parlor's web app) and throttle
     #: them per browser address themselves: the service counts their failed logins
-    #: per account only. Comma-separated addresses; default: this machine.
+    #: per account only. Comma-separated addresses; default: this machine (loopback,
+    #: and the address the service listens on, which is where the web app reaches it).
     login_front_ends: str = "127.0.0.1,::1"
     #: Chips a new player account starts with, granted by the house.
     starting_chips: int = 1000

@@ -30,6 +30,15 @@ _LINE = re.compile(LINE_PATTERN)
 _INVISIBLE_CHARACTER = re.compile(f"[{_INVISIBLE}]")
 
 
+#: Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt): characters a
+#: renderer shows as nothing. The standard library has no table of them.
+DEFAULT_IGNORABLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f"
+    "\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
+)
+
+
 def line_problem(value: object, max_length: int) -> str | None:
     """Why ``value`` is not a line of at most ``max_length`` characters; None when it is."""
     if not isinstance(value, str):

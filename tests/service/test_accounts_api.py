@@ -221,3 +221,23 @@ def test_the_rules_and_the_document_come_from_the_cache_with_304s(
     assert int(again.headers["age"]) >= 0  # served from the store
     assert again.content == first.content
     assert http.get(path, headers={"If-None-Match": etag}).status_code == 304
+
+
+@pytest.mark.parametrize(
+    ("host", "configured", "expected"),
+    [
+        ("127.0.0.1", "127.0.0.1,::1", {"127.0.0.1", "::1"}),
+        ("0.0.0.0", "127.0.0.1,::1", {"127.0.0.1", "::1"}),
+        ("192.0.2.2", "127.0.0.1,::1", {"127.0.0.1", "::1", "192.0.2.2"}),
+        ("192.0.2.2", "", {"192.0.2.2"}),
+    ],
+)
+def test_the_services_own_address_is_a_login_front_end(
+    host: str, configured: str, expected: set[str]
+) -> None:
+    """With --host 192.0.2.2 the web app reaches the service at that address: its logins
+    must not share one per-address count, or one person's typos lock every web user out."""
+    from parlor.service.app import login_front_ends
+    from parlor.settings import Settings
+
+    assert login_front_ends(Settings(host=host, login_front_ends=configured)) == expected

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import json
 from collections.abc import Callable, Iterable, Mapping
@@ -600,3 +601,27 @@ def test_the_throttle_stays_bounded_and_checks_its_options() -> None:
         Throttle(clock=Clock(), burst=0)
     with pytest.raises(ValueError, match="max_delay <= forget_after"):
         Throttle(clock=Clock(), max_delay=7200.0)
+
+
+def test_made_up_names_get_no_throttle_key_to_wash_real_ones_out() -> None:
+    """A flood of unknown names must not push a real account's lockout out of memory."""
+    clock = Clock()
+    throttle = Throttle(clock=clock, max_keys=20)
+    rig = Rig(throttle=throttle, front_ends=("127.0.0.1",))
+    for _ in range(5):
+        rig.request(basic("Mufasa", "guess"), remote="127.0.0.1")
+    for n in range(200):
+        assert rig.failure(basic(f"nobody{n}", "guess"), remote="127.0.0.1") is not None
+    assert len(throttle) == 1  # Mufasa's count alone
+    _is_429(rig.request(basic("Mufasa", "Circle of Life"), remote="127.0.0.1"), "1")
+
+
+def test_attempts_still_being_checked_count_against_the_burst() -> None:
+    """Forty guesses sent at once must not all pass the check before the first fails."""
+    throttle = Throttle(clock=Clock())
+    keys = ("account:mufasa",)
+    with contextlib.ExitStack() as stack:
+        waits = [stack.enter_context(throttle.attempt(keys)) for _ in range(8)]
+    assert waits[:5] == [0.0] * 5
+    assert all(wait > 0 for wait in waits[5:])
+    assert throttle.check(keys) == 0.0  # none failed: nothing is held against the account

@@ -37,6 +37,8 @@ class Recorder:
         self.form: FormData | None = None
         self.fields: dict[str, str] | None = None  # the form, as a dict, for comparing
         self.files: Mapping[str, list[StoredFile]] | None = None
+        self.contents: dict[Path, bytes] = {}
+        self.listing: list[str] = []
         self.body = b""
         self.content_length = ""
         self.fail = fail
@@ -47,6 +49,15 @@ class Recorder:
         self.form = environ.get(FORM)
         self.fields = None if self.form is None else dict(self.form)
         self.files = environ.get(FILES)
+        # What each stored file held while the app had it (the pipe deletes them after).
+        self.contents = {
+            path: path.read_bytes()
+            for files in (self.files or {}).values()
+            for path in (stored.path for stored in files)
+        }
+        self.listing = sorted(
+            stored.path.name for files in (self.files or {}).values() for stored in files
+        )
         self.content_length = environ.get("CONTENT_LENGTH", "")
         self.body = environ["wsgi.input"].read(int(self.content_length or 0))
         if self.fail is not None and not self.fail_in_body:
@@ -401,7 +412,7 @@ def test_files_are_stored_and_handed_to_the_app(tmp_path: Path) -> None:
     assert seen.fields == {"title": "My game"}
     assert seen.files is not None
     (stored,) = seen.files["game"]
-    assert stored.path.read_bytes() == game
+    assert seen.contents[stored.path] == game
     assert stored.sha256 == hashlib.sha256(game).hexdigest()
     assert (stored.size, stored.filename, stored.content_type) == (
         len(game),
@@ -409,9 +420,8 @@ def test_files_are_stored_and_handed_to_the_app(tmp_path: Path) -> None:
         "application/x-chess-pgn",
     )
     assert seen.files["notes"][0].content_type == "application/octet-stream"
-    assert sorted(listing(tmp_path)) == sorted(
-        f.path.name for files in seen.files.values() for f in files
-    )  # the app owns them now; nothing deleted them
+    assert len(seen.listing) == 2  # the app had both while it answered...
+    assert listing(tmp_path) == []  # ...and the pipe deleted them once it had
 
 
 @pytest.mark.parametrize(
@@ -434,9 +444,9 @@ def test_a_client_filename_is_only_metadata(tmp_path: Path, client: str, kept: s
     (stored,) = seen.files["f"]
     assert stored.filename == kept
     assert stored.path.parent == store.directory
-    assert listing(tmp_path) == ["up"]
-    assert listing(store.directory) == [stored.path.name]
+    assert seen.listing == [stored.path.name]
     assert stored.path.stem != kept
+    assert listing(store.directory) == []
 
 
 def test_two_files_of_the_same_name_get_different_names(tmp_path: Path) -> None:
@@ -446,7 +456,7 @@ def test_two_files_of_the_same_name_get_different_names(tmp_path: Path) -> None:
     assert seen.files is not None
     one, two = seen.files["f"]
     assert one.path != two.path
-    assert (one.path.read_bytes(), two.path.read_bytes()) == (b"one", b"two")
+    assert (seen.contents[one.path], seen.contents[two.path]) == (b"one", b"two")
 
 
 def test_an_empty_file_input_is_skipped_and_an_empty_named_file_kept(tmp_path: Path) -> None:
@@ -460,7 +470,23 @@ def test_an_empty_file_input_is_skipped_and_an_empty_named_file_kept(tmp_path: P
     assert seen.files is not None
     assert set(seen.files) == {"empty", "nameless"}
     assert seen.files["empty"][0].size == 0
-    assert seen.files["nameless"][0].path.read_bytes() == b"content"
+    assert seen.contents[seen.files["nameless"][0].path] == b"content"
+
+
+@pytest.mark.parametrize("status", ["404 Not Found", "403 Forbidden", "303 See Other"])
+def test_files_never_outlast_their_request_whatever_the_answer(
+    tmp_path: Path, status: str
+) -> None:
+    """An app that refused the request (no such page, no CSRF token) never looked at the
+    files: the pipe deletes them all the same, or any client could fill the disk."""
+
+    def refusing(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        start_response(status, [("Content-Type", "text/plain")])
+        return iter([b"no"])  # not a list: deleted when the server closes the body
+
+    app = Forms(refusing, uploads=UploadStore(tmp_path))
+    call(app, multipart(part("f", b"data", filename="x.txt")), MULTIPART_TYPE)
+    assert listing(tmp_path) == []
 
 
 def test_an_empty_file_input_is_fine_without_a_store() -> None:

@@ -52,6 +52,7 @@ def settings_environment(settings: Settings) -> dict[str, str]:
         "PARLOR_NONCE_LIFETIME": str(settings.nonce_lifetime),
         "PARLOR_STARTING_CHIPS": str(settings.starting_chips),
         "PARLOR_LOGIN_FRONT_ENDS": settings.login_front_ends,
+        "PARLOR_HOST": settings.host,  # the service's own address is a front end's too
         **front_door_environment(settings),
     }
 

@@ -129,7 +129,7 @@ def create_app(
             counts=DatabaseNonceCounts(house.db, lifetime=settings.nonce_lifetime),
             bearer=credentials.bearer,
             hasher=accounts.hasher,
-            front_ends=[a.strip() for a in settings.login_front_ends.split(",") if a.strip()],
+            front_ends=login_front_ends(settings),
         ),
         lambda app: Authorize(app, rules=RULES, json_only=True),
     ]
@@ -137,6 +137,19 @@ def create_app(
     for pipe in reversed(pipeline):
         app = pipe(app)
     return app
+
+
+def login_front_ends(settings: Settings) -> frozenset[str]:
+    """The addresses whose failed logins count per account only (see ``Settings``).
+
+    This host's own listening address is one: ``parlor serve --host 192.0.2.2``
+    starts the web app beside the service, and it reaches the service at that
+    address, so every web login arrives from it.
+    """
+    listed = {a.strip() for a in settings.login_front_ends.split(",") if a.strip()}
+    if settings.host not in ("", "0.0.0.0", "::"):  # noqa: S104 - a comparison, not a bind
+        listed.add(settings.host)
+    return frozenset(listed)
 
 
 def accounts_from_settings(house: RouletteHouse, settings: Settings) -> AccountsHouse:

@@ -213,11 +213,17 @@ class Authenticate:
         mac = hmac.digest(secret, b"parlor digest opaque:" + realm.encode(), "sha256")
         self._opaque = base64.urlsafe_b64encode(mac[:18]).decode("ascii")
 
-    def _keys(self, username: str, environ: WSGIEnvironment) -> tuple[str, ...]:
-        """The throttle keys of an attempt: its account first, then its client address."""
+    def _keys(self, stored: StoredCredentials | None, environ: WSGIEnvironment) -> tuple[str, ...]:
+        """The throttle keys of an attempt: its account first (if it names one), then its
+        client address (unless that is a front end's).
+
+        A name that is no account gets no key of its own: an attacker sending a
+        hundred thousand made-up names would otherwise push real accounts' counts
+        out of the throttle's bounded memory, and with them their lockouts.
+        """
         address = environ.get("REMOTE_ADDR", "")
-        account = f"account:{username.casefold()}"
-        return (account,) if address in self._front_ends else (account, f"address:{address}")
+        keys = () if stored is None else (f"account:{stored.username.casefold()}",)
+        return keys if address in self._front_ends else (*keys, f"address:{address}")
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         outcome = self._identify(environ)
@@ -279,19 +285,19 @@ class Authenticate:
         except ValueError:
             return Failure.MALFORMED
         stored = self._credentials.lookup(username)
-        keys = self._keys(username if stored is None else stored.username, environ)
-        wait = self._throttle.check(keys)
-        if wait > 0:
-            return _Throttled(wait)
-        if stored is None:
-            passwords.verify(self._hasher, self._decoy_hash, password)  # what a wrong one costs
-            self._throttle.failed(keys)
-            return Failure.UNKNOWN_USER
-        if not passwords.verify(self._hasher, stored.password_hash, password):
-            self._throttle.failed(keys)
-            return Failure.WRONG_PASSWORD
-        self._throttle.succeeded(keys[0])
-        return Identity(stored.account_id, stored.username, "basic")
+        keys = self._keys(stored, environ)
+        with self._throttle.attempt(keys) as wait:
+            if wait > 0:
+                return _Throttled(wait)
+            if stored is None:
+                passwords.verify(self._hasher, self._decoy_hash, password)  # a wrong one's cost
+                self._throttle.failed(keys)
+                return Failure.UNKNOWN_USER
+            if not passwords.verify(self._hasher, stored.password_hash, password):
+                self._throttle.failed(keys)
+                return Failure.WRONG_PASSWORD
+            self._throttle.succeeded(keys[0])
+            return Identity(stored.account_id, stored.username, "basic")
 
     def _digest(self, header: str, environ: WSGIEnvironment) -> _Outcome:
         try:
@@ -312,16 +318,26 @@ class Authenticate:
         if nonce is digest.NonceState.INVALID:
             return Failure.INVALID_NONCE
         stored = self._digest_account(given)
-        keys = self._keys(given.username if stored is None else stored.username, environ)
-        wait = self._throttle.check(keys)
-        if wait > 0:
-            return _Throttled(wait)
-        if stored is None:
-            self._throttle.failed(keys)
-            return Failure.UNKNOWN_USER
+        keys = self._keys(stored, environ)
+        with self._throttle.attempt(keys) as wait:
+            if wait > 0:
+                return _Throttled(wait)
+            if stored is None:
+                self._throttle.failed(keys)
+                return Failure.UNKNOWN_USER
+            return self._check_digest(given, stored, nonce, keys, environ)
+
+    def _check_digest(
+        self,
+        given: digest.DigestAuthorization,
+        stored: StoredCredentials,
+        nonce: digest.NonceState,
+        keys: tuple[str, ...],
+        environ: WSGIEnvironment,
+    ) -> _Outcome:
         ha1 = stored.digest_ha1.get(given.algorithm.removesuffix("-sess"))
-        if ha1 is None:
-            return Failure.UNSUPPORTED
+        if ha1 is None or given.nc is None or given.cnonce is None or given.qop is None:
+            return Failure.UNSUPPORTED  # (the last three were refused before: for the types)
         expected = digest.expected_response(
             ha1,
             algorithm=given.algorithm,

@@ -33,9 +33,12 @@ page as the client prefers (``parlor.wsgi.errors.error_response``):
                            or one too many
 
 A file part with an empty filename and no content is a file input left
-empty (HTML sends one anyway) and is skipped. The stored files belong to the
-app (see parlor.wsgi.uploads), except when its handler raises: then this pipe
-deletes them. python-multipart parses the multipart bytes; its warnings about
+empty (HTML sends one anyway) and is skipped. The stored files are the app's
+for the length of the request: once its response is done (or its handler
+raised), this pipe deletes any still in the upload directory. An app that
+keeps a file moves it out first; nothing else a client sends outlasts its
+request, whatever the app answered (a 404, a 403 for a missing CSRF token).
+python-multipart parses the multipart bytes; its warnings about
 malformed bodies, which any client can cause, are silenced: the 400 says it.
 """
 
@@ -166,7 +169,10 @@ class Forms:
         except BaseException:
             discard(stored)
             raise
-        return body if isinstance(body, list | tuple) else _DiscardOnError(body, stored)
+        if isinstance(body, list | tuple):
+            discard(stored)  # the response is complete: the files have done their work
+            return body
+        return _DiscardAfter(body, stored)
 
     def _read(
         self,
@@ -355,21 +361,20 @@ class _Multipart:
         self._ended = True
 
 
-class _DiscardOnError:
-    """A response body that deletes the request's files if iterating it raises."""
+class _DiscardAfter:
+    """A response body that deletes the request's files when the server closes it."""
 
     def __init__(self, body: Iterable[bytes], files: list[StoredFile]) -> None:
         self._body = body
         self._files = files
 
     def __iter__(self) -> Iterator[bytes]:
-        try:
-            yield from self._body
-        except Exception:
-            discard(self._files)
-            raise
+        return iter(self._body)
 
     def close(self) -> None:
-        close = getattr(self._body, "close", None)
-        if close is not None:
-            close()
+        try:
+            close = getattr(self._body, "close", None)
+            if close is not None:
+                close()
+        finally:
+            discard(self._files)

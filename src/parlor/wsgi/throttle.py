@@ -26,8 +26,9 @@ The clock is passed in; the class is thread-safe and does no I/O.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 __all__ = ["Throttle"]
@@ -68,14 +69,43 @@ class Throttle:
         self._lock = threading.Lock()
         # Ordered by latest failure, oldest first: what to forget is always at the front.
         self._records: OrderedDict[str, _Record] = OrderedDict()
+        # Attempts let through and not yet decided, per key (see ``attempt``).
+        self._pending: Counter[str] = Counter()
 
     def check(self, keys: Iterable[str]) -> float:
         """Return how many seconds an attempt under ``keys`` must still wait (0.0: go ahead)."""
         now = self._clock()
         with self._lock:
             self._forget(now)
-            waits = [self._wait(self._records.get(key), now) for key in keys]
+            waits = [self._wait(self._records.get(key), now, self._pending[key]) for key in keys]
         return max(waits, default=0.0)
+
+    @contextmanager
+    def attempt(self, keys: Iterable[str]) -> Iterator[float]:
+        """``check``, and while the block runs, count the attempt as pending under ``keys``.
+
+        A password check takes the hasher's time: without this, forty guesses sent
+        at once would all pass ``check`` before the first failure was counted.
+        Pending attempts count as failures would, until the block ends (by which
+        time ``failed`` or ``succeeded`` has said what they were).
+        """
+        names = list(keys)
+        now = self._clock()
+        with self._lock:
+            self._forget(now)
+            wait = max(
+                (self._wait(self._records.get(key), now, self._pending[key]) for key in names),
+                default=0.0,
+            )
+            if wait == 0:
+                self._pending.update(names)
+        try:
+            yield wait
+        finally:
+            if wait == 0:
+                with self._lock:
+                    self._pending.subtract(names)
+                    self._pending += Counter()  # drop the keys back at zero
 
     def failed(self, keys: Iterable[str]) -> None:
         """Count one failed attempt under each of ``keys``."""
@@ -99,10 +129,14 @@ class Throttle:
         with self._lock:
             return len(self._records)
 
-    def _wait(self, record: _Record | None, now: float) -> float:
-        if record is None or record.failures < self._burst:
+    def _wait(self, record: _Record | None, now: float, pending: int = 0) -> float:
+        failures = (0 if record is None else record.failures) + pending
+        if failures < self._burst:
             return 0.0
-        doublings = min(record.failures - self._burst, _MAX_DOUBLINGS)
+        if record is None or record.failures < self._burst:
+            # Only attempts still being decided fill the burst: wait for them, briefly.
+            return self._delay
+        doublings = min(failures - self._burst, _MAX_DOUBLINGS)
         pause = min(self._max_delay, self._delay * 2.0**doublings)
         return max(0.0, record.last_failure + pause - now)
 
