@@ -204,3 +204,16 @@ def test_sessions_opened_at_once_never_overspend_the_account(
     assert all(isinstance(r, AccountShort) for r in results if isinstance(r, HouseError))
     assert accounts.account(account.id).balance == 100
     assert check_ledger(db).ok
+
+
+@pytest.mark.slow
+def test_two_changes_with_the_same_current_password_cannot_both_win(
+    accounts: AccountsHouse,
+) -> None:
+    account = accounts.create("jack", PASSWORD)
+    news = [f"a new passphrase number {i}" for i in range(6)]
+    results = _at_once(6, lambda i: accounts.change_password(account.id, PASSWORD, news[i]))
+    assert sum(not isinstance(r, HouseError) for r in results) == 1
+    assert all(isinstance(r, WrongPassword) for r in results if isinstance(r, HouseError))
+    winner = news[next(i for i, r in enumerate(results) if not isinstance(r, HouseError))]
+    assert accounts.check_password("jack", winner) is not None

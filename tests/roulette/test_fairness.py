@@ -365,3 +365,15 @@ def test_docs_vectors_match_the_code_and_the_reference_implementation() -> None:
         assert reference["server_seed_hash"](seed) == row["server_seed_hash"], row
         assert draw(seed, client, nonce, pockets) == pocket, row
         assert reference["draw"](seed, client, nonce, pockets) == pocket, row
+
+
+def test_a_summary_can_name_only_the_first_mismatches() -> None:
+    result = fairness.Verification(
+        seed_matches_hash=True,
+        mismatches=tuple(fairness.Mismatch(n, 1, 2) for n in range(1, 31)),
+        spins_checked=30,
+    )
+    short = result.describe(most=3)
+    assert "spin 3: recorded pocket 1, expected 2; and 27 more" in short
+    assert "spin 4:" not in short
+    assert "spin 30:" in result.describe()

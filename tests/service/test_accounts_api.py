@@ -241,3 +241,34 @@ def test_the_services_own_address_is_a_login_front_end(
     from parlor.settings import Settings
 
     assert login_front_ends(Settings(host=host, login_front_ends=configured)) == expected
+
+
+def test_a_wrong_current_password_counts_as_a_failed_login(sdk: RouletteClient) -> None:
+    """A stolen token must not make the password change an oracle for the password."""
+    from parlor.client import TooManyAttempts
+
+    sdk.register("kim", PASSWORD)
+    bearer = Bearer(sdk.new_token(auth=httpx.BasicAuth("kim", PASSWORD)).token)
+    for n in range(5):
+        with pytest.raises(Conflict):
+            sdk.change_password(f"guess number {n}", "a new long passphrase", auth=bearer)
+    with pytest.raises(TooManyAttempts) as throttled:
+        sdk.change_password(PASSWORD, "a new long passphrase", auth=bearer)
+    assert throttled.value.retry_after is not None
+
+
+def test_accounts_opened_from_one_address_are_throttled(http: httpx.Client) -> None:
+    """Each account brings the house's chips: a flood of them is not free."""
+    transport = httpx.WSGITransport(app=http._transport.app, remote_addr="203.0.113.7")  # type: ignore[attr-defined]
+    with httpx.Client(transport=transport, base_url=BASE) as stranger:
+        statuses = [
+            stranger.post(
+                "/api/v1/accounts", json={"username": f"flood{n}", "password": PASSWORD}
+            ).status_code
+            for n in range(7)
+        ]
+        last = stranger.post("/api/v1/accounts", json={"username": "late", "password": PASSWORD})
+    assert statuses[:5] == [201] * 5
+    assert statuses[5] == 429
+    assert last.json()["code"] == "too_many_accounts"
+    assert int(last.headers["retry-after"]) > 0

@@ -174,3 +174,28 @@ def test_the_login_form_needs_its_token(browser: Browser, sdk: RouletteClient) -
     result = browser.post("/login", {"username": "hank", "password": PASSWORD}, token=False)
     assert result.status_code == 403
     assert browser.get("/account").status_code == 303
+
+
+def test_a_login_that_lapsed_elsewhere_sends_the_player_to_log_in(
+    browser: Browser, sdk: RouletteClient
+) -> None:
+    register(browser, "ivan")
+    # The password changes over REST: every token, the web visit's too, is revoked.
+    sdk.change_password(PASSWORD, "a new long passphrase", auth=httpx.BasicAuth("ivan", PASSWORD))
+    browser.get("/")
+    result = browser.post("/", {"name": "ivan", "wheel": "american"})
+    assert result.status_code == 303
+    assert result.headers["location"] == "/login"
+    browser.get("/login")
+    assert "Your login has ended" in words(browser)
+
+
+def test_accounts_opened_from_one_browser_are_throttled(browser: Browser) -> None:
+    for n in range(5):
+        register(browser, f"flood{n}")
+        browser.submit("/logout", {})
+    browser.get("/register")
+    page = browser.submit(
+        "/register", {"username": "one-more", "password": PASSWORD, "confirm": PASSWORD}
+    )
+    assert "Too many accounts opened from here" in page.text

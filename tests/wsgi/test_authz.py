@@ -148,3 +148,16 @@ def test_json_only_answers_a_browser_with_a_problem_too() -> None:
 )
 def test_only_local_paths_are_followed_after_a_login(target: str | None, expected: str) -> None:
     assert safe_next(target) == expected
+
+
+def test_a_doubled_slash_does_not_walk_past_the_table() -> None:
+    assert call("//api//me", user=None)[0] == "401 Unauthorized"
+    assert call("//account", accept="text/html")[0] == "303 See Other"
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [("/%0B/x", "/%0B/x"), ("/\x0b/x", "/"), ("/café", "/caf%C3%A9"), ("/a b", "/a%20b")],
+)
+def test_a_followed_path_is_ascii_and_has_no_controls(target: str, expected: str) -> None:
+    assert safe_next(target) == expected

@@ -474,9 +474,7 @@ def test_an_empty_file_input_is_skipped_and_an_empty_named_file_kept(tmp_path: P
 
 
 @pytest.mark.parametrize("status", ["404 Not Found", "403 Forbidden", "303 See Other"])
-def test_files_never_outlast_their_request_whatever_the_answer(
-    tmp_path: Path, status: str
-) -> None:
+def test_files_never_outlast_their_request_whatever_the_answer(tmp_path: Path, status: str) -> None:
     """An app that refused the request (no such page, no CSRF token) never looked at the
     files: the pipe deletes them all the same, or any client could fill the disk."""
 

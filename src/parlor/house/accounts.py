@@ -301,7 +301,7 @@ class AccountsHouse:
             raise UnknownAccount(f"#{account_id}")
         if not isinstance(current, str) or not passwords.verify(self.hasher, str(row[1]), current):
             raise WrongPassword()
-        self._set_password(account_id, str(row[0]), new)
+        self._set_password(account_id, str(row[0]), new, replacing=str(row[1]))
 
     def reset_password(self, username: str, new: object) -> None:
         """The operator's reset: a new password, and every token of the account revoked."""
@@ -310,18 +310,29 @@ class AccountsHouse:
             raise UnknownAccount(username)
         self._set_password(found.account_id, found.username, new)
 
-    def _set_password(self, account_id: int, username: str, new: object) -> None:
+    def _set_password(
+        self, account_id: int, username: str, new: object, *, replacing: str | None = None
+    ) -> None:
+        """Store ``new``; with ``replacing``, only if that is still the stored hash.
+
+        A change checks the current password in one transaction and writes in
+        another (argon2 runs between them, holding no lock): of two changes
+        made with the same current password at once, the second must fail.
+        """
         secret = self._check_password("password", new, username)
         columns = self._secret_columns(username, secret)
         now = self._now()
 
         def work(tx: Transaction) -> None:
-            tx.execute(
+            guard = "" if replacing is None else " AND password_hash = ?"
+            changed = tx.one(
                 "UPDATE accounts SET password_hash = ?, digest_realm = ?, digest_sha256 = ?,"
                 " digest_md5 = ?, userhash_sha256 = ?, userhash_md5 = ?,"
-                " password_changed_at = ? WHERE id = ?",
-                (*columns, now, account_id),
+                f" password_changed_at = ? WHERE id = ?{guard} RETURNING id",
+                (*columns, now, account_id, *(() if replacing is None else (replacing,))),
             )
+            if changed is None:
+                raise WrongPassword()  # changed meanwhile: the current password is another
             # A new password ends every session held with the old one.
             tx.execute("DELETE FROM account_tokens WHERE account_id = ?", (account_id,))
 

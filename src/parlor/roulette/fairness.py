@@ -123,8 +123,8 @@ class Verification:
         """True when the revealed seed matches its commitment and every spin re-derives."""
         return self.seed_matches_hash and not self.mismatches
 
-    def describe(self) -> str:
-        """Return a one-paragraph summary naming every mismatch."""
+    def describe(self, most: int | None = None) -> str:
+        """Return a one-paragraph summary naming every mismatch (or the first ``most``)."""
         noun = "spin" if self.spins_checked == 1 else "spins"
         if self.ok:
             return (
@@ -136,10 +136,13 @@ class Verification:
             problems.append("the server seed does not match the published hash")
         if self.mismatches:
             count = len(self.mismatches)
+            named = self.mismatches if most is None else self.mismatches[:most]
             listed = "; ".join(
                 f"spin {m.nonce}: recorded pocket {m.recorded}, expected {m.expected}"
-                for m in self.mismatches
+                for m in named
             )
+            if len(named) < count:
+                listed += f"; and {count - len(named)} more"
             plural = "mismatch" if count == 1 else "mismatches"
             problems.append(f"{count} recorded {plural} ({listed})")
         else:

@@ -7,11 +7,14 @@ these resources only read the request, call the accounts house, and answer.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Collection
 from datetime import UTC, datetime
 
 import falcon
 
 from parlor.house.accounts import Account, AccountsHouse
+from parlor.house.errors import WrongPassword
 from parlor.service.api import PREFIX
 from parlor.service.bodies import read_body
 from parlor.service.problems import Problem
@@ -19,6 +22,7 @@ from parlor.wire import accounts as wire
 from parlor.wire.roulette import NoFields
 from parlor.wsgi.auth import USER, Identity
 from parlor.wsgi.authz import Rule
+from parlor.wsgi.throttle import Throttle
 
 ACCOUNTS = f"{PREFIX}/accounts"
 ME = f"{ACCOUNTS}/me"
@@ -53,15 +57,36 @@ def represent(account: Account) -> wire.Account:
     )
 
 
-class Accounts:
-    """POST: register an account."""
+def too_many(wait: float, detail: str, code: str) -> Problem:
+    seconds = max(1, math.ceil(wait))
+    return Problem(
+        falcon.HTTP_429,
+        f"{detail}: try again in {seconds} seconds",
+        code=code,
+        headers={"Retry-After": str(seconds)},
+    )
 
-    def __init__(self, accounts: AccountsHouse) -> None:
+
+class Accounts:
+    """POST: register an account (a few per client address, then one at a time)."""
+
+    def __init__(
+        self, accounts: AccountsHouse, registrations: Throttle, front_ends: Collection[str]
+    ) -> None:
         self._accounts = accounts
+        self._registrations = registrations
+        self._front_ends = front_ends
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         body = read_body(req, wire.AccountRequest)
+        # A front end (the web app) counts its own clients' registrations.
+        address = req.remote_addr
+        keys = () if address in self._front_ends else (f"address:{address}",)
+        wait = self._registrations.check(keys)
+        if wait:
+            raise too_many(wait, "too many accounts opened from this address", "too_many_accounts")
         account = self._accounts.create(body.username, body.password)
+        self._registrations.failed(keys)  # counted once it is made: every one is counted
         resp.status = falcon.HTTP_201
         resp.location = ME
         resp.media = represent(account)
@@ -79,14 +104,28 @@ class Me:
 
 
 class Password:
-    """POST: change the password, given the current one; every token is revoked."""
+    """POST: change the password, given the current one; every token is revoked.
 
-    def __init__(self, accounts: AccountsHouse) -> None:
+    A wrong current password counts as a failed login of the account: a stolen
+    token must not make this an oracle for guessing the password.
+    """
+
+    def __init__(self, accounts: AccountsHouse, logins: Throttle) -> None:
         self._accounts = accounts
+        self._logins = logins
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         body = read_body(req, wire.PasswordChange)
-        self._accounts.change_password(_me(req).account_id, body.current_password, body.password)
+        me = _me(req)
+        keys = (f"account:{me.username.casefold()}",)
+        with self._logins.attempt(keys) as wait:
+            if wait:
+                raise too_many(wait, "too many failed logins for this account", "login_throttled")
+            try:
+                self._accounts.change_password(me.account_id, body.current_password, body.password)
+            except WrongPassword:
+                self._logins.failed(keys)
+                raise
         resp.status = falcon.HTTP_204
 
 
@@ -123,10 +162,16 @@ class CurrentToken:
 
 
 def add_account_routes(
-    app: falcon.App[falcon.Request, falcon.Response], accounts: AccountsHouse
+    app: falcon.App[falcon.Request, falcon.Response],
+    accounts: AccountsHouse,
+    *,
+    logins: Throttle,
+    registrations: Throttle,
+    front_ends: Collection[str],
 ) -> None:
-    app.add_route(ACCOUNTS, Accounts(accounts))
+    """``logins`` is the authentication pipe's throttle: one count per account."""
+    app.add_route(ACCOUNTS, Accounts(accounts, registrations, front_ends))
     app.add_route(ME, Me(accounts))
-    app.add_route(f"{ME}/password", Password(accounts))
+    app.add_route(f"{ME}/password", Password(accounts, logins))
     app.add_route(f"{ME}/tokens", Tokens(accounts))
     app.add_route(f"{ME}/tokens/current", CurrentToken(accounts))

@@ -9,6 +9,8 @@ The pipeline is the list in ``create_app``, outermost first.
 from __future__ import annotations
 
 import secrets
+import time
+from collections.abc import Collection
 from typing import Any
 
 import falcon
@@ -32,6 +34,7 @@ from parlor.wsgi.authz import Authorize
 from parlor.wsgi.cache import Cache
 from parlor.wsgi.errors import Errors
 from parlor.wsgi.head import HeadRouter
+from parlor.wsgi.throttle import Throttle, for_registrations
 from parlor.wsgi.types import WSGIApp
 
 #: The service's answers that are the same for everyone until a restart.
@@ -60,8 +63,15 @@ def create_falcon_app(
     house: RouletteHouse,
     wheel: HouseWheel | None = None,
     accounts: AccountsHouse | None = None,
+    *,
+    logins: Throttle | None = None,
+    front_ends: Collection[str] = (),
 ) -> falcon.App[falcon.Request, falcon.Response]:
-    """The bare Falcon app, without pipes: what in-process tests drive."""
+    """The bare Falcon app, without pipes: what in-process tests drive.
+
+    ``logins`` is the authentication pipe's throttle, which a password change
+    counts against too.
+    """
     app = falcon.App(media_type=falcon.MEDIA_JSON, router=HeadRouter())
     # The seed's URLs end in "/" ("/json/"); with stripping on, routes are declared
     # without it and "/json/" and "/json" both reach the same resource.
@@ -75,7 +85,13 @@ def create_falcon_app(
     app.add_error_handler(HouseError, handle_house_error)
     add_seed_routes(app, house, wheel or HouseWheel())
     add_api_routes(app, house, represent.rules(house.limits), openapi_document())
-    add_account_routes(app, accounts or AccountsHouse(house.db))
+    add_account_routes(
+        app,
+        accounts or AccountsHouse(house.db),
+        logins=logins or Throttle(clock=time.time),
+        registrations=for_registrations(time.time),
+        front_ends=front_ends,
+    )
     return app
 
 
@@ -116,6 +132,8 @@ def create_app(
     accounts = accounts or accounts_from_settings(house, settings)
     credentials = AccountCredentials(accounts, settings.auth_realm)
     secret = (settings.auth_secret or secrets.token_urlsafe(32)).encode()
+    logins = Throttle(clock=time.time)
+    front_ends = login_front_ends(settings)
     pipeline: list[Any] = [
         AccessLog,
         lambda app: Errors(app, json_only=True),
@@ -129,11 +147,12 @@ def create_app(
             counts=DatabaseNonceCounts(house.db, lifetime=settings.nonce_lifetime),
             bearer=credentials.bearer,
             hasher=accounts.hasher,
-            front_ends=login_front_ends(settings),
+            throttle=logins,
+            front_ends=front_ends,
         ),
         lambda app: Authorize(app, rules=RULES, json_only=True),
     ]
-    app: WSGIApp = create_falcon_app(house, wheel, accounts)
+    app: WSGIApp = create_falcon_app(house, wheel, accounts, logins=logins, front_ends=front_ends)
     for pipe in reversed(pipeline):
         app = pipe(app)
     return app

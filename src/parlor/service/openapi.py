@@ -317,9 +317,9 @@ def _error_responses() -> Json:
         ),
         THROTTLED: _problem_response(
             429,
-            "Too many failed logins for this account or from this address: wait Retry-After"
-            " seconds.",
-            ("login_throttled",),
+            "Too many failed logins for this account or from this address, or too many"
+            " accounts opened from this address: wait Retry-After seconds.",
+            ("login_throttled", "too_many_accounts"),
         ),
         BUSY: _problem_response(
             503, "The store stayed busy; the same request may succeed later.", ("busy",)

@@ -122,15 +122,31 @@ class Login(_AccountPage):
 
 
 class Register(_AccountPage):
+    """Opening accounts is throttled per browser address: the service, which sees this
+    app's address alone, leaves that count to this page (``for_registrations``)."""
+
+    def __init__(self, deps: Any, throttle: Throttle, registrations: Throttle) -> None:
+        super().__init__(deps, throttle)
+        self.registrations = registrations
+
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         self.show(req, resp, "register.html")
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         fields = read_form(req)
         shown = {"username": fields.get("username", "")[:80]}
+        keys = (f"address:{req.remote_addr}",)
         try:
             order = read_register(fields)
+            if wait := self.registrations.check(keys):
+                visits.notice(
+                    req,
+                    f"Too many accounts opened from here: try again in {_wait(wait)}.",
+                    tone="error",
+                )
+                raise falcon.HTTPSeeOther("/register")
             account = self.client.register(order.username, order.password)
+            self.registrations.failed(keys)  # every account made is counted
             self.log_in(req, account.username, order.password)
         except FormInvalid as error:
             visits.form_errors(req, "register", error.errors, error.values)
@@ -187,6 +203,10 @@ class ChangePassword(_AccountPage):
         except (Conflict, InvalidInput) as error:
             field = "current_password" if error.code == "wrong_password" else "password"
             visits.form_errors(req, "password", {field: error.detail}, {})
+            raise falcon.HTTPSeeOther("/account#password") from None
+        except TooManyAttempts as error:
+            text = f"Too many wrong passwords: try again in {_wait(error.retry_after)}."
+            visits.form_errors(req, "password", {"current_password": text}, {})
             raise falcon.HTTPSeeOther("/account#password") from None
         # The change revoked every token, ours too: log in again with the new password.
         self.log_in(req, player.username, new)

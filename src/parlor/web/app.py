@@ -52,7 +52,7 @@ from parlor.wsgi.errors import Errors
 from parlor.wsgi.forms import Forms
 from parlor.wsgi.head import HeadRouter
 from parlor.wsgi.sessions import Sessions, SessionStore
-from parlor.wsgi.throttle import Throttle
+from parlor.wsgi.throttle import Throttle, for_registrations
 from parlor.wsgi.types import WSGIApp
 from parlor.wsgi.uploads import UploadStore
 
@@ -101,7 +101,7 @@ def create_falcon_app(
     app.add_route("/fairness", Fairness(deps))
     app.add_route("/expired", Expired(deps, idle=idle, max_age=max_age))
     app.add_route(accounts.LOGIN_PATH, accounts.Login(deps, logins))
-    app.add_route("/register", accounts.Register(deps, logins))
+    app.add_route("/register", accounts.Register(deps, logins, for_registrations(clock)))
     app.add_route("/logout", accounts.Logout(deps, logins))
     app.add_route("/account", accounts.AccountPage(deps, logins))
     app.add_route("/account/password", accounts.ChangePassword(deps, logins))

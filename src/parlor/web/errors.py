@@ -8,6 +8,7 @@
     └── ServiceDown (503 / 502)     the REST service gave no usable answer
 
     parlor.client.ClientError       what the SDK raises, mapped by ``on_client_error``:
+    ├── Unauthorized                the player's token has lapsed: log in again (303)
     ├── NotFound (unknown_session)  the house no longer knows the session: forget it,
     │                               back to the start page (303) with a notice
     ├── OutcomeUnknown              503: the service may have acted; look before retrying
@@ -29,7 +30,13 @@ from typing import Any
 
 import falcon
 
-from parlor.client import ClientError, NotFound, OutcomeUnknown, ServiceUnavailable
+from parlor.client import (
+    ClientError,
+    NotFound,
+    OutcomeUnknown,
+    ServiceUnavailable,
+    Unauthorized,
+)
 from parlor.web import visits
 
 #: How long a 503 page asks a browser or proxy to wait before trying again.
@@ -67,6 +74,11 @@ class ErrorPages:
     def on_client_error(
         self, req: falcon.Request, resp: falcon.Response, error: ClientError, params: Any
     ) -> None:
+        if isinstance(error, Unauthorized):
+            # The player's token lapsed or was revoked (a new password, set elsewhere).
+            visits.sign_out(req)
+            visits.notice(req, "Your login has ended: log in again.", tone="error")
+            raise falcon.HTTPSeeOther("/login")
         if isinstance(error, NotFound) and error.code == "unknown_session":
             visits.forget_game(req)
             visits.notice(

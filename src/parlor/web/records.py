@@ -18,8 +18,11 @@ from parlor.wire import records
 from parlor.wsgi.forms import FILES
 from parlor.wsgi.uploads import StoredFile, discard
 
-#: The largest record the verify page reads: far more spins than anyone plays.
-MAX_RECORD = 2 * 1024 * 1024
+#: The largest record the verify page reads: a game of 25,000 spins, well within the
+#: front door's body limit (a larger upload would be refused there, without a page).
+MAX_RECORD = 768 * 1024
+#: The most mismatches a notice names; the rest are counted.
+NAMED_MISMATCHES = 10
 
 
 class RecordDownload(Page):
@@ -56,9 +59,8 @@ class Verify(Page):
                 raise falcon.HTTPSeeOther("/verify") from None
             result = records.check(game)
             fingerprint = f"File SHA-256 {upload.sha256[:16]}…"
-            visits.notice(
-                req, f"{result.describe()} {fingerprint}", tone="ok" if result.ok else "error"
-            )
+            summary = result.describe(most=NAMED_MISMATCHES)
+            visits.notice(req, f"{summary} {fingerprint}", tone="ok" if result.ok else "error")
             raise falcon.HTTPSeeOther("/verify")
         finally:
             discard(uploads)  # checked or refused, the file has done its work

@@ -26,8 +26,8 @@ from parlor.wire.base import Request
 from parlor.wire.roulette import Id, Pocket, Session, SpinRecord
 
 FORMAT: Literal["parlor-roulette-record/1"] = "parlor-roulette-record/1"
-#: The largest record anyone needs: a session of 100,000 spins.
-MAX_SPINS = 100_000
+#: The largest record anyone needs: a session of 25,000 spins.
+MAX_SPINS = 25_000
 Seed = Annotated[str, Meta(min_length=1, max_length=256)]
 
 

@@ -25,6 +25,7 @@ client that meant to act as an account must never be served as a stranger
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -32,6 +33,8 @@ from urllib.parse import quote
 from parlor.wsgi.auth import AUTH_FAILURE, CHALLENGES, USER, Failure, Identity
 from parlor.wsgi.errors import error_response
 from parlor.wsgi.types import StartResponse, WSGIApp, WSGIEnvironment
+
+_SLASHES = re.compile("/{2,}")
 
 
 def signed_in(identity: Identity) -> bool:
@@ -71,11 +74,13 @@ def safe_next(target: str | None, default: str = "/") -> str:
         not target
         or not target.startswith("/")
         or target.startswith(("//", "/\\"))
-        or any(c in target for c in "\\\r\n\t")
+        or "\\" in target
+        or not target.isprintable()  # controls of any kind, not only CR and LF
         or len(target) > 2000
     ):
         return default
-    return target
+    # A Location header is ASCII: anything else goes percent-encoded (RFC 3986 §2.1).
+    return quote(target, safe="/?#[]@!$&'()*+,;=:%-._~")
 
 
 class Authorize:
@@ -105,7 +110,9 @@ class Authorize:
             # What a resource allows is no secret, and browsers send OPTIONS (a CORS
             # preflight) without credentials by design (Fetch, "CORS-preflight request").
             return self.app(environ, start_response)
-        path = environ.get("PATH_INFO", "")
+        # "//account" reaches the same resource as "/account" in most routers: match the
+        # path as they will route it, or a doubled slash would walk past the table.
+        path = _SLASHES.sub("/", environ.get("PATH_INFO", ""))
         rule = next((r for r in self.rules if r.matches(method, path)), None)
         if rule is None:
             return self.app(environ, start_response)

@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-__all__ = ["Throttle"]
+__all__ = ["Throttle", "for_registrations"]
 
 # 2 ** 64 seconds is beyond any max_delay: no need to let the exponent grow further.
 _MAX_DOUBLINGS = 64
@@ -144,3 +144,10 @@ class Throttle:
         records = self._records
         while records and next(iter(records.values())).last_failure + self._forget_after < now:
             records.popitem(last=False)
+
+
+def for_registrations(clock: Callable[[], float]) -> Throttle:
+    """The policy for opening accounts, per client address: five at once, then one after
+    a minute, doubling to one an hour. Each account comes with the house's chips, and
+    each costs an argon2 hash: a flood of them is free chips and a loaded CPU."""
+    return Throttle(clock=clock, burst=5, delay=60.0, max_delay=3600.0, forget_after=86400.0)
