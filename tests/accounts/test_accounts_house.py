@@ -217,3 +217,16 @@ def test_two_changes_with_the_same_current_password_cannot_both_win(
     assert all(isinstance(r, WrongPassword) for r in results if isinstance(r, HouseError))
     winner = news[next(i for i, r in enumerate(results) if not isinstance(r, HouseError))]
     assert accounts.check_password("jack", winner) is not None
+
+
+def test_with_no_bankroll_asked_a_session_takes_what_the_account_can_give(
+    accounts: AccountsHouse, db: Database
+) -> None:
+    roulette = RouletteHouse(db)
+    account = accounts.create("lena", PASSWORD, chips=250)
+    assert roulette.open_session("lena", account_id=account.id).bankroll == 250
+    with pytest.raises(AccountShort, match="no chips left"):
+        roulette.open_session("lena", account_id=account.id)
+    rich = accounts.create("mona", PASSWORD, chips=5000)
+    assert roulette.open_session("mona", account_id=rich.id).bankroll == 1000
+    assert check_ledger(db).ok

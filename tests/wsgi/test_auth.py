@@ -29,7 +29,7 @@ from parlor.wsgi.auth import (
     parse_basic,
     render_basic,
 )
-from parlor.wsgi.throttle import Throttle
+from parlor.wsgi.throttle import Throttle, wait_words
 from parlor.wsgi.types import StartResponse, WSGIEnvironment
 
 REALM = "parlor"
@@ -492,7 +492,8 @@ def _is_429(answer: Answer, retry_after: str) -> None:
     problem = json.loads(answer.body)
     assert problem["type"] == "about:blank"
     assert (problem["title"], problem["status"]) == ("Too Many Requests", 429)
-    assert f"try again in {retry_after} seconds" in problem["detail"]
+    assert f"try again in {wait_words(float(retry_after))}." in problem["detail"]
+    assert problem["code"] == "login_throttled"
 
 
 def test_an_account_is_throttled_after_the_burst_whatever_the_address() -> None:
@@ -625,3 +626,12 @@ def test_attempts_still_being_checked_count_against_the_burst() -> None:
     assert waits[:5] == [0.0] * 5
     assert all(wait > 0 for wait in waits[5:])
     assert throttle.check(keys) == 0.0  # none failed: nothing is held against the account
+
+
+@pytest.mark.parametrize(
+    ("wait", "words"),
+    [(0.2, "1 second"), (1.0, "1 second"), (1.5, "2 seconds"), (119, "119 seconds"),
+     (120, "2 minutes"), (900, "15 minutes")],
+)  # fmt: skip
+def test_waits_are_said_as_people_say_them(wait: float, words: str) -> None:
+    assert wait_words(wait) == words

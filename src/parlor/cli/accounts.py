@@ -52,7 +52,15 @@ def _house(database: str | None) -> AccountsHouse:
 def _password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+    try:
+        return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+    except typer.Abort:
+        typer.echo(
+            "parlor accounts: no password was typed: at a terminal, type it twice; from a"
+            " script, pass it on standard input with --password-stdin",
+            err=True,
+        )
+        raise typer.Exit(2) from None
 
 
 def _fail(error: Exception) -> typer.Exit:
@@ -70,7 +78,12 @@ def create(
     password_stdin: PasswordStdin = False,
     database: Database = None,
 ) -> None:
-    """Open an account; the house grants its starting chips."""
+    """Open an account; the house grants its starting chips.
+
+    The password is asked twice at the terminal, or read from standard input with
+    --password-stdin. Names are 2 to 32 letters, digits and '.', '_', '-' of one
+    script, compared without case; passwords at least 10 characters, not a common one.
+    """
     from parlor.house.errors import HouseError
 
     house = _house(database)
@@ -106,7 +119,8 @@ def grant(
     chips: Annotated[int, typer.Argument(help="Chips to give; negative to take back.")],
     database: Database = None,
 ) -> None:
-    """Give an account chips from the house (or, negative, take them back, down to 0)."""
+    """Give an account chips from the house, or, negative, take some back (never more
+    than it holds)."""
     from parlor.house.errors import HouseError
 
     try:
@@ -120,7 +134,11 @@ def grant(
 def reset_password(
     username: Username, password_stdin: PasswordStdin = False, database: Database = None
 ) -> None:
-    """Set a new password for an account; its logins everywhere end."""
+    """Set a new password for an account; its logins everywhere end.
+
+    The password is asked twice at the terminal, or read from standard input with
+    --password-stdin.
+    """
     from parlor.house.errors import HouseError
 
     house = _house(database)

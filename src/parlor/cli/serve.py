@@ -40,7 +40,8 @@ def serve(
         bool,
         typer.Option(
             "--one-port",
-            help="Serve the REST service at / and the web app at /play/ on --port alone",
+            help="Serve the REST service at / and the web app at /play/, both on --port"
+            " (--web-port is then not used)",
         ),
     ] = False,
 ) -> None:
@@ -89,7 +90,7 @@ def web(
     """Start the web app for people alone (the seed's Roulette web application).
 
     It talks to the REST service over HTTP only (--service-url), so the two may
-    run on different hosts. Visits live in the database (--database-url), so
+    run on different hosts. Visits live in the database (--database), so
     every worker serves every visit and a restart keeps them.
     """
     settings = settings_from(

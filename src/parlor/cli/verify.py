@@ -31,7 +31,7 @@ def verify(
         ),
     ] = None,
 ) -> None:
-    """Recompute every spin of an ended session from its revealed seed, here, offline.
+    """Recompute every spin of an ended session from its revealed seed, on this machine.
 
     Give --server and --session to fetch the session from the service, or
     --record FILE to check a game record with nothing but the file. Exits 0

@@ -232,7 +232,11 @@ class AccountsHouse:
     def grant(self, username: str, chips: int) -> Account:
         """Move ``chips`` from the house to the account (negative: back, down to zero)."""
         if isinstance(chips, bool) or not isinstance(chips, int) or not 0 < abs(chips) <= MAX_GRANT:
-            raise InvalidRequest("chips", f"chips must be a whole number from 1 to {MAX_GRANT}")
+            raise InvalidRequest(
+                "chips",
+                f"chips must be a whole number from 1 to {MAX_GRANT:,} to give, or from"
+                f" -1 to -{MAX_GRANT:,} to take back",
+            )
         now = self._now()
 
         def work(tx: Transaction) -> int:
@@ -245,7 +249,9 @@ class AccountsHouse:
             account_id, balance = int(row[0]), int(row[1])
             if balance + chips < 0:
                 raise InvalidRequest(
-                    "chips", f"the account holds {balance} chips; it cannot give back {-chips}"
+                    "chips",
+                    f"the account holds {balance:,} chips, so at most {balance:,} can be"
+                    f" taken back, not {-chips:,}",
                 )
             tx.execute(
                 "UPDATE accounts SET balance = balance + ? WHERE id = ?", (chips, account_id)

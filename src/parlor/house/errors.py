@@ -163,9 +163,9 @@ class AccountShort(Conflict):
     field = "bankroll"
 
     def __init__(self, wanted: int, balance: int) -> None:
-        super().__init__(
-            f"a bankroll of {wanted} chips is more than your account's balance of {balance}"
-        )
+        empty = "your account has no chips left: ask the house for more, or play without one"
+        short = f"a bankroll of {wanted} chips is more than your account's balance of {balance}"
+        super().__init__(empty if balance == 0 else short)
         self.wanted = wanted
         self.balance = balance
 

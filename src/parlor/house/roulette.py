@@ -380,7 +380,8 @@ class RouletteHouse:
         """Open a session funded with ``bankroll`` chips: from the house, or from ``account_id``.
 
         An account's session takes its bankroll from the account's balance
-        (``AccountShort`` when there is not enough) and pays its balance back
+        (``AccountShort`` when there is not enough; with no bankroll asked for,
+        the default or all the account holds, if less) and pays its balance back
         when it ends.
         """
         limits = self.limits
@@ -430,8 +431,10 @@ class RouletteHouse:
         now = self._now()
 
         def work(tx: Transaction) -> SessionState:
+            nonlocal chips
             if account_id is not None:
-                self._take_from_account(tx, account_id, chips)
+                # No bankroll asked for: the default, or as much as the account holds.
+                chips = self._take_from_account(tx, account_id, chips, up_to=bankroll is None)
             tx.execute(
                 "INSERT INTO sessions (id, name, wheel, la_partage, table_min, table_max,"
                 " bankroll, balance, server_seed, server_seed_hash, client_seed, opened_at,"
@@ -455,15 +458,20 @@ class RouletteHouse:
         return self._write(work)
 
     @staticmethod
-    def _take_from_account(tx: Transaction, account_id: int, chips: int) -> None:
+    def _take_from_account(tx: Transaction, account_id: int, chips: int, *, up_to: bool) -> int:
+        """Take ``chips`` from the account (``up_to``: or all it holds, if less); return them."""
         row = tx.one(
             "SELECT balance FROM accounts WHERE id = ?" + tx.dialect.lock_rows, (account_id,)
         )
         if row is None:
             raise UnknownAccount(f"#{account_id}")
-        if int(row[0]) < chips:
-            raise AccountShort(chips, int(row[0]))
+        balance = int(row[0])
+        if up_to:
+            chips = min(chips, balance)
+        if balance < chips or chips == 0:
+            raise AccountShort(chips or 1, balance)
         tx.execute("UPDATE accounts SET balance = balance - ? WHERE id = ?", (chips, account_id))
+        return chips
 
     def session(self, session_id: str) -> SessionState:
         with self._reading() as tx:

@@ -7,7 +7,6 @@ these resources only read the request, call the accounts house, and answer.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Collection
 from datetime import UTC, datetime
 
@@ -22,7 +21,7 @@ from parlor.wire import accounts as wire
 from parlor.wire.roulette import NoFields
 from parlor.wsgi.auth import USER, Identity
 from parlor.wsgi.authz import Rule
-from parlor.wsgi.throttle import Throttle
+from parlor.wsgi.throttle import Throttle, wait_words, whole_seconds
 
 ACCOUNTS = f"{PREFIX}/accounts"
 ME = f"{ACCOUNTS}/me"
@@ -58,12 +57,11 @@ def represent(account: Account) -> wire.Account:
 
 
 def too_many(wait: float, detail: str, code: str) -> Problem:
-    seconds = max(1, math.ceil(wait))
     return Problem(
         falcon.HTTP_429,
-        f"{detail}: try again in {seconds} seconds",
+        f"{detail}: try again in {wait_words(wait)}",
         code=code,
-        headers={"Retry-After": str(seconds)},
+        headers={"Retry-After": str(whole_seconds(wait))},
     )
 
 

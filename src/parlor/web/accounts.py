@@ -39,7 +39,7 @@ from parlor.web.pages import Page
 from parlor.wsgi.auth import USER, Identity
 from parlor.wsgi.authz import Rule, safe_next
 from parlor.wsgi.sessions import SESSION
-from parlor.wsgi.throttle import Throttle
+from parlor.wsgi.throttle import Throttle, wait_words
 from parlor.wsgi.types import StartResponse, WSGIApp, WSGIEnvironment
 
 LOGIN_PATH = "/login"
@@ -59,12 +59,6 @@ class VisitIdentity:
         if isinstance(name, str) and isinstance(account_id, int):
             environ[USER] = Identity(account_id, name, "bearer")
         return self.app(environ, start_response)
-
-
-def _wait(seconds: float | None) -> str:
-    if seconds is None or seconds < 60:
-        return f"{max(int(seconds or 1), 1)} seconds"
-    return f"{int(seconds // 60) + 1} minutes"
 
 
 class _AccountPage(Page):
@@ -117,7 +111,7 @@ class Login(_AccountPage):
 
     @staticmethod
     def _too_many(req: falcon.Request, wait: float | None) -> None:
-        text = f"Too many failed logins: try again in {_wait(wait)}."
+        text = f"Too many failed logins: try again in {wait_words(wait or 1)}."
         visits.notice(req, text, tone="error")
 
 
@@ -141,7 +135,7 @@ class Register(_AccountPage):
             if wait := self.registrations.check(keys):
                 visits.notice(
                     req,
-                    f"Too many accounts opened from here: try again in {_wait(wait)}.",
+                    f"Too many accounts opened from here: try again in {wait_words(wait)}.",
                     tone="error",
                 )
                 raise falcon.HTTPSeeOther("/register")
@@ -205,7 +199,7 @@ class ChangePassword(_AccountPage):
             visits.form_errors(req, "password", {field: error.detail}, {})
             raise falcon.HTTPSeeOther("/account#password") from None
         except TooManyAttempts as error:
-            text = f"Too many wrong passwords: try again in {_wait(error.retry_after)}."
+            text = f"Too many wrong passwords: try again in {wait_words(error.retry_after or 1)}."
             visits.form_errors(req, "password", {"current_password": text}, {})
             raise falcon.HTTPSeeOther("/account#password") from None
         # The change revoked every token, ours too: log in again with the new password.

@@ -41,7 +41,6 @@ from markupsafe import Markup
 from parlor.client import Bearer, Conflict, InvalidInput, NotFound, RouletteClient, Session
 from parlor.roulette.bets import BetKind, all_bets, house_edge, make_bet
 from parlor.roulette.wheel import WHEELS, WheelKind, wheel_for
-from parlor.settings import HouseLimits
 from parlor.web import visits
 from parlor.web.formbody import read_form
 from parlor.web.forms import SELECT_CHOICES, FormInvalid, Table, echo, read_bet, read_start
@@ -137,7 +136,10 @@ class Start(Page):
         except FormInvalid as error:
             visits.form_errors(req, "start", error.errors, error.values)
             raise _redirect("/") from None
-        except (InvalidInput, Conflict) as error:
+        except Conflict as error:  # the account cannot fund a game: not a field's fault
+            visits.notice(req, error.detail[:1].upper() + error.detail[1:] + ".", tone="error")
+            raise _redirect("/") from None
+        except InvalidInput as error:
             field = error.field if error.field in ("name", "wheel") else "name"
             visits.form_errors(
                 req, "start", {field: error.detail}, {"name": fields.get("name", "")}
@@ -156,14 +158,7 @@ class Start(Page):
 
     def _open_from_account(self, name: str, wheel: str, token: str) -> Session:
         """A session funded from the player's account: a full bankroll, or what it holds."""
-        auth = Bearer(token)
-        balance = self.client.account(auth=auth).balance
-        if balance <= 0:
-            raise FormInvalid(
-                {"name": "Your account has no chips left to play with."}, {"name": name}
-            )
-        bankroll = min(balance, HouseLimits().default_bankroll)
-        return self.client.open_session(name, wheel=wheel, bankroll=bankroll, auth=auth)
+        return self.client.open_session(name, wheel=wheel, auth=Bearer(token))
 
 
 def form_nonce(csrf: str, session_id: str, key: Key) -> str:

@@ -43,8 +43,6 @@ import binascii
 import enum
 import functools
 import hmac
-import json
-import math
 import re
 import time
 import unicodedata
@@ -57,7 +55,8 @@ from argon2 import PasswordHasher
 
 from parlor import passwords
 from parlor.wsgi import digest
-from parlor.wsgi.throttle import Throttle
+from parlor.wsgi.errors import error_response
+from parlor.wsgi.throttle import Throttle, wait_words, whole_seconds
 from parlor.wsgi.types import StartResponse, WSGIApp, WSGIEnvironment
 
 __all__ = [
@@ -228,7 +227,7 @@ class Authenticate:
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         outcome = self._identify(environ)
         if isinstance(outcome, _Throttled):
-            return _too_many_requests(outcome.wait, start_response)
+            return _too_many_requests(outcome.wait, environ, start_response)
         identified = isinstance(outcome, Identity)
         environ[USER] = outcome if identified else None
         environ[AUTH_FAILURE] = None if identified else outcome
@@ -387,23 +386,17 @@ def _is_request_target(uri: str, environ: WSGIEnvironment) -> bool:
     return unquote_to_bytes(path).decode("latin-1") == target and query == query_string
 
 
-def _too_many_requests(wait: float, start_response: StartResponse) -> list[bytes]:
-    seconds = max(1, math.ceil(wait))
-    problem = {
-        "type": "about:blank",
-        "title": "Too Many Requests",  # RFC 6585 §4; with about:blank, the status phrase
-        "status": 429,
-        "detail": f"Too many failed logins for this account or from this address: "
-        f"try again in {seconds} seconds.",
-        "code": "login_throttled",
-    }
-    body = json.dumps(problem).encode()
-    start_response(
-        "429 Too Many Requests",
-        [
-            ("Content-Type", "application/problem+json"),
-            ("Content-Length", str(len(body))),
-            ("Retry-After", str(seconds)),  # RFC 9110 §10.2.3: delay-seconds
-        ],
+def _too_many_requests(
+    wait: float, environ: WSGIEnvironment, start_response: StartResponse
+) -> list[bytes]:
+    return error_response(
+        environ,
+        start_response,
+        429,
+        "Too many failed logins",
+        "Too many failed logins for this account or from this address: "
+        f"try again in {wait_words(wait)}.",
+        [("Retry-After", str(whole_seconds(wait)))],
+        code="login_throttled",
+        json_only=True,
     )
-    return [body]

@@ -140,8 +140,10 @@ class Authorize:
         )  # fmt: skip
 
     def _to_login(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        # ``next`` is a path of the app's own, as its links are: the login's redirect
+        # goes under the app's mount point (SCRIPT_NAME) like every other.
         script = environ.get("SCRIPT_NAME", "")
-        here = quote(script + environ.get("PATH_INFO", ""), safe="/")
+        here = quote(environ.get("PATH_INFO", "") or "/", safe="/")
         if environ.get("QUERY_STRING"):
             here += "?" + environ["QUERY_STRING"]
         location = f"{script}{self.login_path}?next={quote(here, safe='')}"

@@ -146,7 +146,7 @@ def error_response(
             "detail": detail,
             "code": code or phrase.lower().replace(" ", "_").replace("-", "_"),
         }
-        body = json.dumps(document).encode()
+        body = json.dumps(document, separators=(",", ":")).encode()  # compact, as the API writes
         content_type = PROBLEM_JSON
     else:
         page = _PAGE.format(status=status, title=escape(title), detail=escape(detail))

@@ -25,13 +25,14 @@ The clock is passed in; the class is thread-safe and does no I/O.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-__all__ = ["Throttle", "for_registrations"]
+__all__ = ["Throttle", "for_registrations", "wait_words", "whole_seconds"]
 
 # 2 ** 64 seconds is beyond any max_delay: no need to let the exponent grow further.
 _MAX_DOUBLINGS = 64
@@ -151,3 +152,16 @@ def for_registrations(clock: Callable[[], float]) -> Throttle:
     a minute, doubling to one an hour. Each account comes with the house's chips, and
     each costs an argon2 hash: a flood of them is free chips and a loaded CPU."""
     return Throttle(clock=clock, burst=5, delay=60.0, max_delay=3600.0, forget_after=86400.0)
+
+
+def whole_seconds(wait: float) -> int:
+    """A wait as Retry-After's delay-seconds (RFC 9110 §10.2.3): whole, and at least 1."""
+    return max(1, math.ceil(wait))
+
+
+def wait_words(wait: float) -> str:
+    """A wait as a person says it: "1 second", "40 seconds", "3 minutes"."""
+    seconds = whole_seconds(wait)
+    if seconds < 120:
+        return f"{seconds} second{'' if seconds == 1 else 's'}"
+    return f"{math.ceil(seconds / 60)} minutes"
