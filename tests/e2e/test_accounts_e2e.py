@@ -155,6 +155,25 @@ def test_one_account_one_balance_through_the_web_and_rest(house: ParlorProcess) 
     visit.http.close()
 
 
+def test_the_account_page_sends_a_stranger_to_log_in_and_back_under_play(
+    house: ParlorProcess,
+) -> None:
+    register(house, "comes-back")
+    visit = Visit(house)
+    away = visit.http.get("/account")
+    assert away.status_code == 303
+    assert away.headers["location"] == "/play/login?next=%2Faccount"
+    visit.get("/login?next=%2Faccount")
+    posted = visit.http.post(
+        "/login",
+        data={"csrf_token": visit.token, "username": "comes-back", "password": PASSWORD,
+              "next": "/account"},
+    )  # fmt: skip
+    assert posted.headers["location"] == "/play/account"
+    assert visit.http.get("/account").status_code == 200
+    visit.http.close()
+
+
 # -- attackers -------------------------------------------------------------------------
 
 
