@@ -1,0 +1,1 @@
+"""Chess for two players: pure rules over python-chess (``game``), refusals (``errors``)."""
