@@ -228,6 +228,43 @@ MIGRATIONS: tuple[Migration, ...] = (
             ),
         },
     ),
+    Migration(
+        6,
+        "chess games and their moves",
+        (
+            # A game's row holds what the rules cannot work out from the moves: the seats
+            # (a SHA-256 of each player's token; NULL while free), the result, the draw
+            # offer, the clocks, and a version that grows with every change.
+            """CREATE TABLE chess_games (
+                id TEXT PRIMARY KEY,
+                status TEXT NOT NULL CHECK (status IN ('waiting', 'active', 'over')),
+                white_token TEXT,
+                black_token TEXT,
+                ply INTEGER NOT NULL DEFAULT 0,
+                result TEXT NOT NULL DEFAULT '*',
+                termination TEXT,
+                draw_offer TEXT CHECK (draw_offer IN ('white', 'black')),
+                clock_initial DOUBLE PRECISION,
+                clock_increment DOUBLE PRECISION,
+                white_remaining DOUBLE PRECISION,
+                black_remaining DOUBLE PRECISION,
+                turn_started DOUBLE PRECISION,
+                version BIGINT NOT NULL DEFAULT 1,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX chess_games_status ON chess_games (status, created_at)",
+            # The moves are the game: the start position and these, replayed (parlor.chess).
+            """CREATE TABLE chess_moves (
+                game_id TEXT NOT NULL REFERENCES chess_games (id),
+                ply INTEGER NOT NULL CHECK (ply >= 1),
+                uci TEXT NOT NULL,
+                san TEXT NOT NULL,
+                played_at TEXT NOT NULL,
+                PRIMARY KEY (game_id, ply)
+            )""",
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version
