@@ -256,3 +256,13 @@ def test_offers_and_answers_out_of_turn_are_refused() -> None:
         rules.decline_draw(active(), B, 0.0)
     with pytest.raises(GameNotActive):
         rules.abort(rules.resign(active(), W, 0.0), B, 0.0)
+
+
+def test_a_flag_against_a_bare_king_is_a_draw(monkeypatch: pytest.MonkeyPatch) -> None:
+    """FIDE 6.9: out of time is a loss, unless the other side cannot mate at all."""
+    game = active(Clock(10), now=0.0)
+    assert rules.at(game, 11.0).result == "0-1"  # black has all its pieces: it wins
+    # The position as if the game had come down to white's queen against black's lone king.
+    monkeypatch.setattr(rules, "board", lambda _: chess.Board("4k3/8/8/8/8/8/8/3QK3 w - - 0 60"))
+    drawn = rules.at(game, 11.0)
+    assert (drawn.result, drawn.termination) == ("1/2-1/2", Termination.OUT_OF_TIME)
