@@ -326,3 +326,22 @@ def test_an_unsafe_request_drops_the_stored_answer() -> None:
     serve(door, Scope("GET", "/public"), Proto())
     serve(door, Scope("POST", "/public", headers=[("content-length", "0")]), Proto())
     assert serve(door, Scope("GET", "/public"), Proto())[2] == b"call 3"
+
+
+@pytest.mark.parametrize(
+    ("json_only", "accept", "media"),
+    [
+        (True, "text/html", "application/problem+json"),  # an API's door: always a problem
+        (False, "text/html,application/xhtml+xml,*/*;q=0.8", "text/html; charset=utf-8"),
+        (False, "application/json", "application/problem+json"),
+    ],
+)
+def test_the_doors_own_refusals_suit_who_asks(json_only: bool, accept: str, media: str) -> None:
+    door, _ = make_door(json_only=json_only)
+    headers = [("content-length", "9999"), ("accept", accept)]
+    status, sent, body = serve(door, Scope("POST", "/big", headers=headers), Proto())
+    assert (status, sent["content-type"]) == (413, media)
+    if media == "application/problem+json":
+        assert json.loads(body)["code"] == "body_too_large"  # as the service names its own
+    else:
+        assert b"larger than 16 bytes" in body

@@ -67,11 +67,13 @@ class BodyLimits:
 class BodyRefused(Exception):
     """The body will not be handed to any app; answer ``status`` and close."""
 
-    def __init__(self, status: int, title: str, detail: str) -> None:
+    def __init__(self, status: int, title: str, detail: str, code: str) -> None:
         super().__init__(detail)
         self.status = status
         self.title = title
         self.detail = detail
+        #: The problem document's stable name, as the service's own problems have one.
+        self.code = code
 
 
 def _too_large(limits: BodyLimits) -> BodyRefused:
@@ -79,11 +81,12 @@ def _too_large(limits: BodyLimits) -> BodyRefused:
         413,
         "Content Too Large",
         f"the request body is larger than {limits.max_bytes:,} bytes",
+        "body_too_large",  # the service's own name for its own 413
     )
 
 
 def _incomplete(detail: str) -> BodyRefused:
-    return BodyRefused(400, "Bad Request", detail)
+    return BodyRefused(400, "Bad Request", detail, "incomplete_body")
 
 
 async def read_body(source: BodySource, content_length: str | None, limits: BodyLimits) -> bytes:
@@ -117,6 +120,7 @@ async def read_body(source: BodySource, content_length: str | None, limits: Body
                 408,
                 "Request Timeout",
                 f"the request body did not arrive within {limits.timeout:g} s",
+                "body_timeout",
             ) from None
         if gone.done():
             raise _incomplete("the connection closed before the request could be answered")

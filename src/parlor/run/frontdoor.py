@@ -29,7 +29,6 @@ the tests, and under any PEP 3333 server.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -45,6 +44,7 @@ from parlor.run.proxy import Peer, TrustedProxies
 from parlor.run.request import Headers, Reply, Request, Topic
 from parlor.wsgi.accesslog import log_line
 from parlor.wsgi.cache import HttpCache
+from parlor.wsgi.errors import error_document, wants_json
 from parlor.wsgi.types import WSGIEnvironment
 
 
@@ -107,13 +107,22 @@ def _unreadable(names: Iterable[str], headers: Headers) -> list[str]:
     return sorted(missing)
 
 
-def problem(status: int, title: str, detail: str, *, close: bool = False) -> Reply:
-    """An answer of the front door's own (RFC 9457)."""
-    document = {"type": "about:blank", "title": title, "status": status, "detail": detail}
-    headers = [("content-type", "application/problem+json")]
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    code: str,
+    close: bool = False,
+    as_json: bool = True,
+) -> Reply:
+    """An answer of the front door's own: a problem document (RFC 9457) or, for a browser
+    at a door that serves pages, the same as a small HTML page (``parlor.wsgi.errors``)."""
+    content_type, body = error_document(status, title, detail, code=code, as_json=as_json)
+    headers = [("content-type", content_type)]
     if close:  # the rest of the connection's bytes are not a request we can find
         headers.append(("connection", "close"))
-    return Reply(status, headers, json.dumps(document).encode())
+    return Reply(status, headers, body)
 
 
 #: Methods that act on nothing: a request without a body is handed on as it came.
@@ -124,6 +133,7 @@ _APP_GONE = problem(
     "Service Unavailable",
     "the application restarted while answering; the request may or may not have been acted"
     " on, so look before sending it again",
+    code="app_restarted",
 )
 
 
@@ -139,9 +149,13 @@ class FrontDoor:
         log: Callable[[str], object] | None = None,
         poll_interval: float = 0.05,
         cache: HttpCache | None = None,
+        json_only: bool = True,
     ) -> None:
+        """``json_only``: its own answers are problem documents whatever the client accepts
+        (an API's door); otherwise a browser gets them as a page."""
         self.runner = runner
         self.cache = cache
+        self.json_only = json_only
         self.changes = Changes(runner.versions, poll_interval=poll_interval)
         self.limits = limits or BodyLimits()
         self.proxies = proxies or TrustedProxies()
@@ -171,7 +185,11 @@ class FrontDoor:
                 f"the {', '.join(unreadable)} header holds bytes that are not text:"
                 " send header values as ASCII"
             )
-            self._send(proto, problem(400, "Bad Request", detail, close=True))
+            as_json = self._as_json(headers)
+            self._send(
+                proto,
+                problem(400, "Bad Request", detail, code="bad_header", close=True, as_json=as_json),
+            )
             self._log_own(scope, 400, received_at)
             return
         body = b""
@@ -181,9 +199,11 @@ class FrontDoor:
                 length = raw.get("content-length") if framed else "0"
                 body = await read_body(proto, length, self.limits)
             except BodyRefused as refusal:
-                self._send(
-                    proto, problem(refusal.status, refusal.title, refusal.detail, close=True)
-                )
+                answer = problem(
+                    refusal.status, refusal.title, refusal.detail, code=refusal.code,
+                    close=True, as_json=self._as_json(headers),
+                )  # fmt: skip
+                self._send(proto, answer)
                 self._log_own(scope, refusal.status, received_at)
                 return
         peer = self._peer(scope, headers)
@@ -212,6 +232,12 @@ class FrontDoor:
     __call__ = __rsgi__
 
     # -- the steps ----------------------------------------------------------------
+
+    def _as_json(self, headers: Headers) -> bool:
+        if self.json_only:
+            return True
+        accept = ", ".join(value for name, value in headers if name.lower() == "accept")
+        return wants_json({"HTTP_ACCEPT": accept})
 
     def _peer(self, scope: Scope, headers: Headers) -> Peer:
         address = split_host_port(scope.client, "")[0]

@@ -21,11 +21,12 @@ from parlor.wsgi.accesslog import BackgroundWriter
 from parlor.wsgi.cache import HttpCache
 
 
-def front_door(runner: AppRunner, settings: Settings) -> FrontDoor:
+def front_door(runner: AppRunner, settings: Settings, *, pages: bool = False) -> FrontDoor:
     """``runner``'s app behind a front door configured by ``settings``.
 
     The door's cache looks at every path: what the app marks ``public, max-age``
     (the rules, the OpenAPI document, static files) is answered from the loop.
+    ``pages``: a door of the web app, whose own refusals a browser sees as a page.
     """
     return FrontDoor(
         runner,
@@ -33,13 +34,14 @@ def front_door(runner: AppRunner, settings: Settings) -> FrontDoor:
         proxies=TrustedProxies.parse(settings.forwarded_allow_ips),
         log=BackgroundWriter().write,
         cache=HttpCache(max_bytes=settings.cache_bytes),
+        json_only=not pages,
     )
 
 
-def app_process_door(target: str, settings: Settings) -> FrontDoor:
+def app_process_door(target: str, settings: Settings, *, pages: bool = False) -> FrontDoor:
     """A front door whose app process builds the app factory named ``target``."""
     runner = AppProcess(target, threads=settings.request_threads, multiprocess=settings.workers > 1)
-    return front_door(runner, settings)
+    return front_door(runner, settings, pages=pages)
 
 
 def service() -> FrontDoor:
@@ -49,7 +51,7 @@ def service() -> FrontDoor:
 
 def web() -> FrontDoor:
     """Granian's factory for the web app for people."""
-    return app_process_door("parlor.run.targets:web_app", Settings.from_env())
+    return app_process_door("parlor.run.targets:web_app", Settings.from_env(), pages=True)
 
 
 def service_app(publish: Publish) -> AppSetup:

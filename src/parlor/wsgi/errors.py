@@ -134,24 +134,9 @@ def error_response(
     ``exc_info`` is passed on to ``start_response`` by an error handler
     (PEP 3333): if the headers are already out, the server re-raises it.
     """
-    try:
-        phrase = HTTPStatus(status).phrase
-    except ValueError:
-        phrase = "Error"
-    if json_only or wants_json(environ):
-        document = {
-            "type": "about:blank",
-            "title": phrase,
-            "status": status,
-            "detail": detail,
-            "code": code or phrase.lower().replace(" ", "_").replace("-", "_"),
-        }
-        body = json.dumps(document, separators=(",", ":")).encode()  # compact, as the API writes
-        content_type = PROBLEM_JSON
-    else:
-        page = _PAGE.format(status=status, title=escape(title), detail=escape(detail))
-        body = page.encode()
-        content_type = "text/html; charset=utf-8"
+    content_type, body = error_document(
+        status, title, detail, code=code, as_json=json_only or wants_json(environ)
+    )
     response_headers = [
         ("Content-Type", content_type),
         ("Content-Length", str(len(body))),
@@ -161,10 +146,37 @@ def error_response(
         ("Content-Security-Policy", "default-src 'none'"),  # the page needs nothing at all
         *headers,
     ]
-    start_response(f"{status} {phrase}", response_headers, exc_info)
+    start_response(f"{status} {_phrase(status)}", response_headers, exc_info)
     if environ.get("REQUEST_METHOD") == "HEAD":
         return [b""]  # same headers, Content-Length included, no body (RFC 9110 §9.3.2)
     return [body]
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def error_document(
+    status: int, title: str, detail: str, *, code: str | None = None, as_json: bool
+) -> tuple[str, bytes]:
+    """The body of an error answer and its media type: a problem document (RFC 9457), or a
+    small HTML page with every value escaped. Used by ``error_response`` and by parlor's
+    front door for the answers it gives itself."""
+    phrase = _phrase(status)
+    if as_json:
+        document = {
+            "type": "about:blank",
+            "title": phrase,
+            "status": status,
+            "detail": detail,
+            "code": code or phrase.lower().replace(" ", "_").replace("-", "_"),
+        }
+        return PROBLEM_JSON, json.dumps(document, separators=(",", ":")).encode()
+    page = _PAGE.format(status=status, title=escape(title), detail=escape(detail))
+    return "text/html; charset=utf-8", page.encode()
 
 
 class Errors:
