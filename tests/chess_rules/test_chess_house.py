@@ -162,3 +162,12 @@ def test_two_moves_sent_at_once_never_both_apply(house: ChessHouse) -> None:
         assert len(applied) == 1, outcomes
         assert all(isinstance(o, StalePly | NotYourTurn) for o in outcomes if o not in applied)
     assert house.game(state.id).game.moves == tuple(plan)
+
+
+def test_seat_tokens_say_what_they_are(house: ChessHouse) -> None:
+    """The authentication pipe leaves them to the chess routes: they are no account's."""
+    from parlor.house.chess import is_seat_token
+
+    _, seat = house.create("white")
+    assert is_seat_token(seat.token)
+    assert not is_seat_token("an-account-token")

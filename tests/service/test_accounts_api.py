@@ -272,3 +272,12 @@ def test_accounts_opened_from_one_address_are_throttled(http: httpx.Client) -> N
     assert statuses[5] == 429
     assert last.json()["code"] == "too_many_accounts"
     assert int(last.headers["retry-after"]) > 0
+
+
+def test_a_chess_seat_token_is_no_refused_credential(http: httpx.Client) -> None:
+    """A seat's Bearer token belongs to the chess routes: elsewhere it is simply no account."""
+    signed = {"Authorization": "Bearer chess_0123456789abcdef"}
+    assert http.post("/api/v1/sessions", json={"name": "x"}, headers=signed).status_code == 201
+    assert http.get("/api/v1/accounts/me", headers=signed).status_code == 401
+    made_up = {"Authorization": "Bearer 0123456789abcdef"}
+    assert http.post("/api/v1/sessions", json={"name": "x"}, headers=made_up).status_code == 401

@@ -635,3 +635,17 @@ def test_attempts_still_being_checked_count_against_the_burst() -> None:
 )  # fmt: skip
 def test_waits_are_said_as_people_say_them(wait: float, words: str) -> None:
     assert wait_words(wait) == words
+
+
+def test_bearer_tokens_the_app_checks_itself_are_no_credentials_here() -> None:
+    """A chess seat's token is the chess routes' business: no user, and no failure either
+    (a failure would be a 401 on every route, and count against nobody's throttle)."""
+    rig = Rig(bearer=lambda token: None)
+    pipe = Authenticate(
+        validator(rig._app), realm=REALM, credentials=rig.accounts, secret=SECRET,
+        bearer=lambda token: None, others=lambda token: token.startswith("chess_"),
+        hasher=rig.hasher,
+    )  # fmt: skip
+    rig.pipe = validator(pipe)
+    assert rig.failure("Bearer chess_abc123") is Failure.MISSING
+    assert rig.failure("Bearer someone-elses") == Failure.UNKNOWN_TOKEN

@@ -42,6 +42,17 @@ _GAME_COLUMNS = (
 )
 #: The most games one list answers.
 PAGE_MAX = 200
+#: How a seat's token begins: the authentication pipe leaves such Bearer tokens to the
+#: chess routes (they are no account's), and a person can tell one from an account token.
+SEAT_TOKEN_PREFIX = "chess_"  # noqa: S105 - a prefix, not a secret
+
+
+def is_seat_token(token: str) -> bool:
+    return token.startswith(SEAT_TOKEN_PREFIX)
+
+
+def _new_seat_token() -> str:
+    return SEAT_TOKEN_PREFIX + secrets.token_urlsafe(24)
 
 
 class _GameRow(NamedTuple):
@@ -256,7 +267,7 @@ class ChessHouse:
             raise NotAllowed("color must be white, black or random")
         seat = self._choose([Color.WHITE, Color.BLACK]) if color == "random" else Color(color)
         game_id = secrets.token_urlsafe(9)
-        token = secrets.token_urlsafe(24)
+        token = _new_seat_token()
         game = rules.new_game(clock)
         now = self._stamp()
 
@@ -283,7 +294,7 @@ class ChessHouse:
 
     def join(self, game_id: object) -> tuple[GameState, Seat]:
         """The free seat, if there is one; a third player is refused (NotAllowed)."""
-        token = secrets.token_urlsafe(24)
+        token = _new_seat_token()
 
         def work(tx: Transaction) -> tuple[GameState, Seat]:
             row, game, san = self._load(tx, game_id, lock=True)

@@ -16,6 +16,7 @@ from typing import Any
 import falcon
 
 from parlor.house.accounts import AccountsHouse
+from parlor.house.chess import is_seat_token
 from parlor.house.errors import HouseError
 from parlor.house.roulette import RouletteHouse
 from parlor.service import codec, represent
@@ -146,6 +147,7 @@ def create_app(
             nonce_lifetime=settings.nonce_lifetime,
             counts=DatabaseNonceCounts(house.db, lifetime=settings.nonce_lifetime),
             bearer=credentials.bearer,
+            others=is_seat_token,  # a chess seat's token: the chess routes check it
             hasher=accounts.hasher,
             throttle=logins,
             front_ends=front_ends,

@@ -30,6 +30,8 @@ Schemes:
   (:class:`~parlor.wsgi.digest.NonceCounts`, refusing replays). A stale nonce is reported only
   when the response was right, as RFC 7616 §3.3 asks of ``stale=true``.
 - Bearer (RFC 6750 §2.1), when a ``bearer`` callback is given: it maps a token to an Identity.
+  Tokens that ``others`` recognises (a chess seat's, say) are the app's own to check: to this
+  pipe they are no credentials at all, neither a user nor a failure.
   Unknown tokens are not throttled: tokens are long random strings, not guessable passwords.
 
 No header can make this pipe raise: anything malformed is just no user, reason ``malformed``.
@@ -178,6 +180,7 @@ class Authenticate:
         counts: digest.NonceCounts | None = None,
         throttle: Throttle | None = None,
         bearer: Callable[[str], Identity | None] | None = None,
+        others: Callable[[str], bool] | None = None,
         hasher: PasswordHasher | None = None,
         algorithms: Sequence[str] = ("SHA-256", "MD5"),
         front_ends: Collection[str] = (),
@@ -203,6 +206,7 @@ class Authenticate:
         self._counts = counts
         self._throttle = Throttle(clock=clock) if throttle is None else throttle
         self._bearer = bearer
+        self._others = others
         self._hasher = PasswordHasher() if hasher is None else hasher
         self._algorithms = tuple(algorithms)
         self._front_ends = frozenset(front_ends)
@@ -271,6 +275,8 @@ class Authenticate:
             return self._basic(rest, environ)
         if scheme == "digest":
             return self._digest(text, environ)
+        if scheme == "bearer" and self._others is not None and self._others(rest):
+            return Failure.MISSING  # another credential of the app's: not an account's
         if scheme == "bearer" and self._bearer is not None:
             if not _TOKEN68.fullmatch(rest):
                 return Failure.MALFORMED
