@@ -13,6 +13,7 @@ balances, and no traceback was printed.
 from __future__ import annotations
 
 import base64
+import json
 import re
 import socket
 import sqlite3
@@ -376,3 +377,93 @@ def test_the_visits_table_holds_no_cookie_value(house: ParlorProcess) -> None:
         keys = [row[0] for row in db.execute("SELECT id_hash FROM web_sessions")]
     assert keys
     assert value not in keys  # only its SHA-256 is stored
+
+
+# -- the doors' bodies, raw ---------------------------------------------------------
+
+
+def accounts_named(house: ParlorProcess, name: str) -> int:
+    path = house.database_url.removeprefix("sqlite:///")
+    with closing(sqlite3.connect(path)) as db:
+        (rows,) = db.execute("SELECT COUNT(*) FROM accounts WHERE username = ?", (name,)).fetchone()
+    return int(rows)
+
+
+def form_post(path: bytes, body: bytes, cookie: str, *, length: int | None = None) -> bytes:
+    return (
+        b"POST " + path + b" HTTP/1.1\r\nHost: x\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\n"
+        b"Content-Length: " + str(len(body) if length is None else length).encode() + b"\r\n"
+        b"Cookie: " + cookie.encode() + b"\r\nConnection: close\r\n\r\n" + body
+    )
+
+
+@pytest.mark.parametrize("door", ["rest", "web"])
+def test_a_stalled_or_short_body_opens_no_account(house: ParlorProcess, door: str) -> None:
+    """Headers, part of the body, then nothing: 408 once the deadline passes, no account
+    made, and other clients served all the while."""
+    name = f"stalled-{door}"
+    if door == "rest":
+        body = json.dumps({"username": name, "password": PASSWORD}).encode()
+        head = (
+            b"POST /api/v1/accounts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n"
+        )
+        request = head + body[: len(body) // 2]
+    else:
+        cookie, _ = a_visit(house)
+        page = httpx.get(f"{house.web_url}/register", headers={"Cookie": cookie}, timeout=10)
+        token = TOKEN.search(page.text)
+        assert token
+        fields = f"csrf_token={token.group(1)}&username={name}&password=correct+horse+battery"
+        whole = (fields + "&confirm=correct+horse+battery").encode()
+        request = form_post(b"/play/register", whole, cookie)[: -len(whole) // 2]
+    with socket.create_connection(("127.0.0.1", house.port), timeout=10) as stalled:
+        stalled.sendall(request)
+        assert httpx.get(f"{house.base_url}/api/v1/rules", timeout=5).status_code == 200
+        answer = b""
+        while chunk := stalled.recv(65536):
+            answer += chunk
+    assert status_of(answer) == 408
+    assert accounts_named(house, name) == 0
+
+
+def test_two_identical_logins_at_the_same_instant_both_land(house: ParlorProcess) -> None:
+    """A double click on Log in: each gets its 303, neither a 500, and the visit works."""
+    register(house, "double-click")
+    cookie, _ = a_visit(house)
+    page = httpx.get(f"{house.web_url}/login", headers={"Cookie": cookie}, timeout=10)
+    token = TOKEN.search(page.text)
+    assert token
+    body = f"csrf_token={token.group(1)}&username=double-click&password=correct+horse+battery"
+    request = form_post(b"/play/login", body.encode(), cookie)
+    barrier = threading.Barrier(2)
+
+    def send() -> bytes:
+        barrier.wait()
+        return exchange(house, request)
+
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: send(), range(2)))
+    assert [status_of(a) for a in answers] == [303, 303]
+    for answer in answers:
+        assert b"location: /play/account" in answer.lower()
+        new_cookie = re.search(rb"set-cookie: ([^;]+)", answer, re.IGNORECASE)
+        assert new_cookie
+        account = httpx.get(
+            f"{house.web_url}/account", headers={"Cookie": new_cookie.group(1).decode()}
+        )
+        assert account.status_code == 200  # each login's visit is a working one
+
+
+@pytest.mark.parametrize("token", ["chess_x", "A" * 43, "", "Bearer", "a" * 5000, "\u00e9t\u00e9"])
+def test_a_tampered_bearer_token_is_401_and_changes_nothing(
+    house: ParlorProcess, token: str
+) -> None:
+    register(house, f"tampered-{len(token)}")
+    answer = exchange(
+        house,
+        b"POST /api/v1/accounts/me/tokens HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n"
+        b"Authorization: Bearer " + token.encode() + b"\r\nConnection: close\r\n\r\n",
+    )
+    assert status_of(answer) in (400, 401)
