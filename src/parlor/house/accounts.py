@@ -30,20 +30,23 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import argon2
 import psycopg
 
 from parlor import names, passwords
 from parlor.house.errors import (
-    HouseBusy,
     InvalidRequest,
     UnknownAccount,
     UsernameTaken,
     WrongPassword,
+    committed,
 )
 from parlor.house.ledger import HOUSE_ACCOUNT, LEDGER_INSERT, account_key, transfer
-from parlor.store.db import Database, StoreBusy, Transaction
+from parlor.store.db import Database, Transaction
+
+T = TypeVar("T")
 
 #: The Digest algorithms an account keeps a secret for, strongest first (RFC 7616 §3.2).
 DIGEST_ALGORITHMS: tuple[str, ...] = ("SHA-256", "MD5")
@@ -117,11 +120,8 @@ class AccountsHouse:
     def _now(self) -> str:
         return self._clock().isoformat(timespec="microseconds")
 
-    def _write(self, work: Callable[[Transaction], object]) -> object:
-        try:
-            return self.db.write(work)
-        except StoreBusy as error:
-            raise HouseBusy(str(error)) from error
+    def _write(self, work: Callable[[Transaction], T]) -> T:
+        return committed(self.db, work)
 
     # -- names and secrets -------------------------------------------------------
 
@@ -174,7 +174,7 @@ class AccountsHouse:
             return Account(account_id, name, grant, now)
 
         try:
-            return self._write(work)  # type: ignore[return-value]
+            return self._write(work)
         except (sqlite3.IntegrityError, psycopg.IntegrityError) as error:
             # Two registrations of one name at the same instant on PostgreSQL:
             # both saw the name free, and the UNIQUE key refused the second.
@@ -259,7 +259,7 @@ class AccountsHouse:
             self._grant_entries(tx, account_id, chips, now)
             return account_id
 
-        return self.account(int(self._write(work)))  # type: ignore[call-overload]
+        return self.account(self._write(work))
 
     # -- passwords -------------------------------------------------------------------
 

@@ -30,8 +30,8 @@ import chess
 from parlor.chess import game as rules
 from parlor.chess.errors import ChessError, NotAllowed
 from parlor.chess.game import Clock, Color, Game, Status, Termination
-from parlor.house.errors import HouseBusy, HouseError, NotFound
-from parlor.store.db import Database, StoreBusy, Transaction
+from parlor.house.errors import HouseError, NotFound, committed
+from parlor.store.db import Database, Transaction
 
 T = TypeVar("T")
 
@@ -165,10 +165,7 @@ class ChessHouse:
     # -- plumbing ---------------------------------------------------------------------
 
     def _write(self, work: Callable[[Transaction], T]) -> T:
-        try:
-            return self.db.write(work)
-        except StoreBusy as error:
-            raise HouseBusy(str(error)) from error
+        return committed(self.db, work)
 
     def _changed(self, state: GameState) -> GameState:
         if self.on_change is not None:

@@ -28,6 +28,13 @@ class, so each message here is written for the person who made the request.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
+from parlor.store.db import Database, StoreBusy, Transaction
+
+T = TypeVar("T")
+
 
 class HouseError(Exception):
     """Base of every refusal by the house."""
@@ -179,3 +186,11 @@ class WrongPassword(Conflict):
 
 class HouseBusy(HouseError):
     pass
+
+
+def committed(db: Database, work: Callable[[Transaction], T]) -> T:
+    """``db.write(work)``, with the store's "busy" said as the house says it (``HouseBusy``)."""
+    try:
+        return db.write(work)
+    except StoreBusy as error:
+        raise HouseBusy(str(error)) from error

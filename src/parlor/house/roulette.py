@@ -37,6 +37,7 @@ from parlor.house.errors import (
     UnknownAccount,
     UnknownBet,
     UnknownSession,
+    committed,
 )
 from parlor.house.ledger import (
     HOUSE_ACCOUNT,
@@ -301,10 +302,7 @@ class RouletteHouse:
 
     def _write(self, work: Callable[[Transaction], T]) -> T:
         """Run ``work`` in a write transaction; SQLite may commit it with others (group commit)."""
-        try:
-            return self.db.write(work)
-        except StoreBusy as error:
-            raise HouseBusy(str(error)) from error
+        return committed(self.db, work)
 
     def _change(self, session_id: str, work: Callable[[Transaction], tuple[T, int | None]]) -> T:
         """``_write`` for work that changes a session: it returns (result, new version).

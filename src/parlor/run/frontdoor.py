@@ -212,7 +212,12 @@ class FrontDoor:
             peer.scheme, peer.address, headers, body, received_at,
         )  # fmt: skip
         cache = self.cache
-        view = None if cache is None else cache_view(request)
+        # Only a GET or HEAD can be answered from the store, and another method matters to
+        # it only when it holds that URL: a bet, the hot path, builds no view at all.
+        looked_at = cache is not None and (
+            request.method in ("GET", "HEAD") or cache.holds(request.path, request.query_string)
+        )
+        view = cache_view(request) if looked_at else None
         if cache is not None and view is not None and (hit := cache.lookup(view)) is not None:
             status_line, hit_headers, hit_body = hit
             self._send(proto, Reply(int(status_line[:3]), hit_headers, hit_body))

@@ -33,7 +33,7 @@ from parlor.wsgi.accesslog import AccessLog
 from parlor.wsgi.auth import Authenticate, Identity, StoredCredentials
 from parlor.wsgi.authz import Authorize
 from parlor.wsgi.cache import Cache
-from parlor.wsgi.errors import Errors
+from parlor.wsgi.errors import Errors, leave_to_errors_pipe
 from parlor.wsgi.head import HeadRouter
 from parlor.wsgi.throttle import Throttle, for_registrations
 from parlor.wsgi.types import WSGIApp
@@ -53,11 +53,6 @@ class IdConverter(falcon.routing.BaseConverter):
         if value.isascii() and value.isdigit() and len(value) <= 19:
             return int(value)
         return None
-
-
-def _reraise(req: falcon.Request, resp: falcon.Response, error: Exception, params: Any) -> None:
-    """Leave unexpected exceptions to the errors pipe (Falcon would answer them itself)."""
-    raise error
 
 
 def create_falcon_app(
@@ -82,7 +77,7 @@ def create_falcon_app(
     app.resp_options.media_handlers[falcon.MEDIA_JSON] = json_handler
     app.router_options.converters["id"] = IdConverter
     app.set_error_serializer(serialize_problem)
-    app.add_error_handler(Exception, _reraise)
+    app.add_error_handler(Exception, leave_to_errors_pipe)
     app.add_error_handler(HouseError, handle_house_error)
     add_seed_routes(app, house, wheel or HouseWheel())
     add_api_routes(app, house, represent.rules(house.limits), openapi_document())

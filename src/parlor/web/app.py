@@ -48,7 +48,7 @@ from parlor.web.table import TableReader
 from parlor.wsgi.accesslog import AccessLog
 from parlor.wsgi.authz import Authorize
 from parlor.wsgi.cache import Cache
-from parlor.wsgi.errors import Errors
+from parlor.wsgi.errors import Errors, leave_to_errors_pipe
 from parlor.wsgi.forms import Forms
 from parlor.wsgi.head import HeadRouter
 from parlor.wsgi.sessions import Sessions, SessionStore
@@ -62,11 +62,6 @@ CACHED = frozenset({"/rules", "/static/"})
 #: upload: a game record for the verify page.
 MAX_FORM_FIELDS = 32
 MAX_FORM_BODY = MAX_RECORD + 16 * 1024
-
-
-def _reraise(req: falcon.Request, resp: falcon.Response, error: Exception, params: Any) -> None:
-    """Leave unexpected exceptions to the errors pipe, which draws the 500 page."""
-    raise error
 
 
 def create_falcon_app(
@@ -84,7 +79,7 @@ def create_falcon_app(
     app = falcon.App(media_type=falcon.MEDIA_HTML, middleware=middleware, router=HeadRouter())
     app.req_options.strip_url_path_trailing_slash = True
     app.set_error_serializer(errors.serialize)
-    app.add_error_handler(Exception, _reraise)
+    app.add_error_handler(Exception, leave_to_errors_pipe)
     app.add_error_handler(ClientError, errors.on_client_error)
 
     # The table page's bets read goes out beside its spins read.

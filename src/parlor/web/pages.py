@@ -132,7 +132,9 @@ class Start(Page):
             if player is None:
                 session = self.client.open_session(order.name, wheel=order.wheel)
             else:
-                session = self._open_from_account(order.name, order.wheel, player.token)
+                # Funded from the account: 1,000 chips, or all it holds if less.
+                auth = Bearer(player.token)
+                session = self.client.open_session(order.name, wheel=order.wheel, auth=auth)
         except FormInvalid as error:
             visits.form_errors(req, "start", error.errors, error.values)
             raise _redirect("/") from None
@@ -155,10 +157,6 @@ class Start(Page):
             f" limits {session.table_min:,}–{session.table_max:,}.",
         )
         raise _redirect("/table")
-
-    def _open_from_account(self, name: str, wheel: str, token: str) -> Session:
-        """A session funded from the player's account: a full bankroll, or what it holds."""
-        return self.client.open_session(name, wheel=wheel, auth=Bearer(token))
 
 
 def form_nonce(csrf: str, session_id: str, key: Key) -> str:

@@ -14,10 +14,11 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import IO, Any
 from urllib.parse import quote
 
+from parlor.wsgi.closing import OnClose
 from parlor.wsgi.types import StartResponse, WSGIApp, WSGIEnvironment
 from parlor.wsgi.waiting import PARKED
 
@@ -111,7 +112,7 @@ class AccessLog:
             # one piece but must iterate any other object from Python, as a stream.
             self._log(environ, status[0], started)
             return body
-        return _Logged(body, lambda: self._log(environ, status[0], started))
+        return OnClose(body, lambda: self._log(environ, status[0], started))
 
     def _log(self, environ: WSGIEnvironment, status: str, started: float) -> None:
         if environ.get(PARKED):
@@ -152,22 +153,3 @@ def log_line(method: str, path: bytes, query: str, status: str, elapsed_ms: floa
     if not method.isascii() or not method.isalpha():
         method = quote(method, safe="")
     return f"{method} {target} {status} {elapsed_ms:.1f}ms\n"
-
-
-class _Logged:
-    """Wraps a response body so the log line is written when the server closes it."""
-
-    def __init__(self, body: Iterable[bytes], on_close: Callable[[], None]) -> None:
-        self._body = body
-        self._on_close = on_close
-
-    def __iter__(self) -> Iterator[bytes]:
-        return iter(self._body)
-
-    def close(self) -> None:
-        try:
-            close = getattr(self._body, "close", None)
-            if close is not None:
-                close()
-        finally:
-            self._on_close()

@@ -278,6 +278,10 @@ class HttpCache:
         query = environ.get("QUERY_STRING", "")
         return f"{path}?{query}" if query else path
 
+    def holds(self, path: str, query: str = "") -> bool:
+        """Whether anything is stored for this URL (read without the lock: a hint only)."""
+        return (f"{path}?{query}" if query else path) in self._resources
+
     @staticmethod
     def _request_directives(environ: WSGIEnvironment) -> dict[str, str]:
         # Pragma is read only without Cache-Control (RFC 9111 §5.4); its no-cache parses alike.

@@ -179,6 +179,15 @@ def error_document(
     return "text/html; charset=utf-8", page.encode()
 
 
+def leave_to_errors_pipe(req: object, resp: object, error: Exception, params: object) -> None:
+    """A Falcon error handler for ``Exception``: raise it on, for this pipe to answer.
+
+    Falcon answers any exception itself unless a handler re-raises it; an app
+    behind ``Errors`` registers this, so one mechanism turns exceptions into 500s.
+    """
+    raise error
+
+
 class Errors:
     """The outermost pipe: an exception from the app is logged and answered 500."""
 

@@ -55,6 +55,7 @@ from urllib.parse import parse_qsl
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from parlor.wsgi.closing import OnClose
 from parlor.wsgi.errors import error_response
 from parlor.wsgi.types import StartResponse, WSGIApp, WSGIEnvironment
 from parlor.wsgi.uploads import (
@@ -172,7 +173,7 @@ class Forms:
         if isinstance(body, list | tuple):
             discard(stored)  # the response is complete: the files have done their work
             return body
-        return _DiscardAfter(body, stored)
+        return OnClose(body, lambda: discard(stored))
 
     def _read(
         self,
@@ -359,22 +360,3 @@ class _Multipart:
 
     def _on_end(self) -> None:
         self._ended = True
-
-
-class _DiscardAfter:
-    """A response body that deletes the request's files when the server closes it."""
-
-    def __init__(self, body: Iterable[bytes], files: list[StoredFile]) -> None:
-        self._body = body
-        self._files = files
-
-    def __iter__(self) -> Iterator[bytes]:
-        return iter(self._body)
-
-    def close(self) -> None:
-        try:
-            close = getattr(self._body, "close", None)
-            if close is not None:
-                close()
-        finally:
-            discard(self._files)
