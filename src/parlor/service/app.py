@@ -15,7 +15,7 @@ from typing import Any
 
 import falcon
 
-from parlor.house.accounts import AccountsHouse
+from parlor.house.accounts import AccountsHouse, Credentials
 from parlor.house.chess import is_seat_token
 from parlor.house.errors import HouseError
 from parlor.house.roulette import RouletteHouse
@@ -98,7 +98,7 @@ class AccountCredentials:
         self._accounts = accounts
         self._realm = realm
 
-    def _stored(self, found: Any) -> StoredCredentials | None:
+    def _stored(self, found: Credentials | None) -> StoredCredentials | None:
         if found is None:
             return None
         # Digest secrets made for another realm prove nothing here.

@@ -210,8 +210,6 @@ class Authenticate:
         self._hasher = PasswordHasher() if hasher is None else hasher
         self._algorithms = tuple(algorithms)
         self._front_ends = frozenset(front_ends)
-        # Checked against when the name is unknown, so that costs what a wrong password costs.
-        self._decoy_hash = self._hasher.hash("parlor: no such account")
         # Opaque only has to come back unchanged (RFC 7616 §3.3); derived, so workers agree.
         mac = hmac.digest(secret, b"parlor digest opaque:" + realm.encode(), "sha256")
         self._opaque = base64.urlsafe_b64encode(mac[:18]).decode("ascii")
@@ -283,6 +281,12 @@ class Authenticate:
             identity = self._bearer(rest)
             return Failure.UNKNOWN_TOKEN if identity is None else identity
         return Failure.UNSUPPORTED
+
+    @functools.cached_property
+    def _decoy_hash(self) -> str:
+        """Checked against when the name is unknown, so that costs what a wrong password
+        costs; made at the first such login, not at start-up (argon2 takes its time)."""
+        return self._hasher.hash("parlor: no such account")
 
     def _basic(self, token: str, environ: WSGIEnvironment) -> _Outcome:
         try:
