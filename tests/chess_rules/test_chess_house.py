@@ -124,9 +124,9 @@ def test_games_are_listed_by_status(house: ChessHouse) -> None:
     waiting, _ = house.create("white")
     active, _ = house.create("white")
     house.join(active.id)
-    assert house.games(Status.WAITING) == [waiting.id]
-    assert house.games(Status.ACTIVE) == [active.id]
-    assert set(house.games()) == {waiting.id, active.id}
+    assert [g.id for g in house.games(Status.WAITING)] == [waiting.id]
+    assert [g.id for g in house.games(Status.ACTIVE)] == [active.id]
+    assert {g.id for g in house.games()} == {waiting.id, active.id}
 
 
 def race(house: ChessHouse, game_id: str, token: str, uci: str, ply: int) -> list[object]:

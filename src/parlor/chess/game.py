@@ -38,6 +38,8 @@ Rules:
 from __future__ import annotations
 
 import io
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -160,11 +162,55 @@ class Game:
 
 
 def board(game: Game) -> chess.Board:
-    """The position, with its history: the start position and every move, replayed."""
-    position = chess.Board()
-    for uci in game.moves:
-        position.push(chess.Move.from_uci(uci))
-    return position
+    """The position, with its history: the start position and every move, replayed.
+
+    The caller may change the board it gets: it is a copy. Replaying 300 moves
+    costs about a millisecond, and every read and move needs the position, so
+    the last positions replayed are kept (``_Positions``); a move then costs one
+    push on the position before it.
+    """
+    return _POSITIONS.after(game.moves)
+
+
+class _Positions:
+    """The boards after the move lists seen last, so a game is not replayed at every read.
+
+    A memo, not state: a board is a function of its move list, so what is kept
+    changes no answer. Requests run on several threads, hence the lock.
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self._size = size
+        self._boards: OrderedDict[tuple[str, ...], chess.Board] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _kept(self, moves: tuple[str, ...]) -> chess.Board | None:
+        with self._lock:
+            found = self._boards.get(moves)
+            if found is not None:
+                self._boards.move_to_end(moves)
+                return found.copy()
+        return None
+
+    def after(self, moves: tuple[str, ...]) -> chess.Board:
+        found = self._kept(moves)
+        if found is not None:
+            return found
+        position = self._kept(moves[:-1]) if moves else None
+        if position is None:
+            position = chess.Board()
+            for uci in moves:
+                position.push(chess.Move.from_uci(uci))
+        else:
+            position.push(chess.Move.from_uci(moves[-1]))
+        with self._lock:
+            self._boards[moves] = position.copy()
+            while len(self._boards) > self._size:
+                self._boards.popitem(last=False)
+        return position
+
+
+_POSITIONS = _Positions()
 
 
 def legal_moves(position: chess.Board) -> tuple[str, ...]:
@@ -226,14 +272,27 @@ def at(game: Game, now: float) -> Game:
     return _over(replace(game, remaining=remaining), result, Termination.OUT_OF_TIME)
 
 
+def clocks_at(game: Game, now: float) -> tuple[float, float] | None:
+    """White's and black's seconds left at ``now``, the running clock counted down."""
+    if game.remaining is None:
+        return None
+    if game.status is not Status.ACTIVE or game.turn_started is None:
+        return game.remaining
+    spent = max(0.0, now - game.turn_started)
+    white, black = game.remaining
+    if game.turn is Color.WHITE:
+        return max(0.0, white - spent), black
+    return white, max(0.0, black - spent)
+
+
 def move(game: Game, player: Color, text: object, ply: object, now: float) -> Game:
     """``player`` plays ``text`` in the position after ``ply`` half-moves (what they saw)."""
     game = at(game, now)
     _check_active(game)
-    if isinstance(ply, bool) or not isinstance(ply, int):
-        raise StalePly(f"ply must be the number of half-moves played, {game.ply}, not {ply!r}")
     if player is not game.turn:
         raise NotYourTurn(f"it is {game.turn}'s turn, not {player}'s")
+    if isinstance(ply, bool) or not isinstance(ply, int):
+        raise StalePly(f"ply must be the number of half-moves played, {game.ply}, not {ply!r}")
     if ply != game.ply:
         raise StalePly(f"the game is at ply {game.ply}, not {ply}: read it again, then move")
     position = board(game)

@@ -7,14 +7,18 @@ Used by the web app (server to server), the betting bots and ``parlor verify``::
         client.place_bet(session.id, "split", 10, [17, 20])
         outcome = client.spin(session.id)
 
+``ChessClient`` does the same for chess (``parlor.client.chess``).
+
 Errors are ``ClientError`` and its subclasses (see ``parlor.client.errors``).
 """
 
 from parlor.client.auth import Bearer
+from parlor.client.chess import ChessClient
 from parlor.client.errors import (
     BadRequest,
     ClientError,
     Conflict,
+    Forbidden,
     InvalidInput,
     NotFound,
     OutcomeUnknown,
@@ -45,8 +49,10 @@ __all__ = [
     "Bearer",
     "Bet",
     "BetReceipt",
+    "ChessClient",
     "ClientError",
     "Conflict",
+    "Forbidden",
     "InvalidInput",
     "Mismatch",
     "NotFound",

@@ -15,10 +15,13 @@
         │                         (405, 413, 415, 500, ...) is raised as this class
         ├── BadRequest            400: malformed JSON, a bad Idempotency-Key header
         ├── Unauthorized          401: no account signed in, or credentials refused
+        ├── Forbidden             403: the credentials hold no right here (another game's
+        │                         chess seat)
         ├── NotFound              404: unknown session, unknown bet, unknown route
         ├── Conflict              409: insufficient balance, session ended, bet not open, ...
-        ├── InvalidInput          422: a bad field (``field`` names it) or a reused
-        │                         idempotency key
+        ├── InvalidInput          422: a bad field (``field`` names it), a reused
+        │                         idempotency key, or an illegal chess move
+        │                         (``legal_moves`` lists the legal ones)
         └── TooManyAttempts       429: too many failed logins; ``retry_after`` seconds
 
 ``str(error)`` is always a sentence for a person: for a ``ProblemError`` it is
@@ -35,6 +38,7 @@ __all__ = [
     "BadRequest",
     "ClientError",
     "Conflict",
+    "Forbidden",
     "InvalidInput",
     "NotFound",
     "OutcomeUnknown",
@@ -109,6 +113,7 @@ class ProblemError(ClientError):
         field: str | None = None,
         type: str = "about:blank",  # the RFC 9457 member's name
         url: str | None = None,
+        legal_moves: tuple[str, ...] = (),
     ) -> None:
         super().__init__(detail, url=url)
         self.status = status
@@ -117,6 +122,8 @@ class ProblemError(ClientError):
         self.code = code
         self.field = field
         self.type = type
+        #: A refused chess move's position: its legal moves (UCI).
+        self.legal_moves = legal_moves
 
     def __repr__(self) -> str:
         return (
@@ -145,6 +152,10 @@ class Unauthorized(ProblemError):
     """401: the operation needs an account, or the credentials sent were refused."""
 
 
+class Forbidden(ProblemError):
+    """403: the credentials are known, but hold no right here (a token of another game)."""
+
+
 class TooManyAttempts(ProblemError):
     """429: too many failed logins for the account or from this address.
 
@@ -157,6 +168,7 @@ class TooManyAttempts(ProblemError):
 _BY_STATUS: dict[int, type[ProblemError]] = {
     400: BadRequest,
     401: Unauthorized,
+    403: Forbidden,
     404: NotFound,
     409: Conflict,
     422: InvalidInput,
@@ -185,6 +197,7 @@ def problem_error(status: int, body: dict[str, Any], *, url: str | None = None) 
     code = body.get("code")
     field = body.get("field")
     kind = body.get("type")
+    legal = body.get("legal_moves")
     cls = _BY_STATUS.get(status, ProblemError)
     return cls(
         status,
@@ -194,4 +207,7 @@ def problem_error(status: int, body: dict[str, Any], *, url: str | None = None) 
         field=field if isinstance(field, str) else None,
         type=kind if isinstance(kind, str) else "about:blank",
         url=url,
+        legal_moves=(
+            tuple(m for m in legal if isinstance(m, str)) if isinstance(legal, list) else ()
+        ),
     )

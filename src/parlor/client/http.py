@@ -51,7 +51,7 @@ from parlor.client.errors import (
     problem_error,
 )
 
-__all__ = ["MAX_DELAY", "ServiceClient", "segment"]
+__all__ = ["MAX_DELAY", "ServiceClient", "long_poll", "segment"]
 
 #: The longest pause between two attempts, whatever Retry-After or the backoff says:
 #: a caller with a person waiting would rather see an error than hang.
@@ -89,6 +89,16 @@ def segment(value: str | int) -> str:
     if text in ("", ".", "..") or "/" in text:
         raise ValueError(f"{text!r} is not an id that can be sent in a URL path")
     return quote(text, safe="")
+
+
+def long_poll(wait: float | None, since: int | None) -> dict[str, str | int] | None:
+    """The query of a long poll: wait up to ``wait`` s for a version past ``since``."""
+    if wait is None:
+        return None
+    params: dict[str, str | int] = {"wait": f"{wait:g}"}
+    if since is not None:
+        params["since"] = since
+    return params
 
 
 def _is_json(response: httpx.Response) -> bool:
@@ -227,7 +237,8 @@ class ServiceClient:
         """Send the request, retrying as far as ``repeatable`` allows; decode the answer.
 
         ``body``, when given, goes as JSON (a wire struct or plain values); the
-        answer is decoded into ``into``, a wire struct.
+        answer is decoded into ``into``, a wire struct (or, for ``str``, a
+        successful answer's text as it came).
 
         ``repeatable`` is True when sending the request twice has the effect
         of sending it once (a GET, a bet with an idempotency key).
@@ -347,6 +358,8 @@ class ServiceClient:
         if status == 204:
             return None  # type: ignore[return-value]
         hint = f"is {self.base_url} a parlor {self.service}?"
+        if into is str and 200 <= status < 300:  # a text document (a game's PGN)
+            return response.text  # type: ignore[return-value]
         if 300 <= status < 400:
             where = response.headers.get("location", "elsewhere")
             raise ProtocolMismatch(

@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 
-from parlor.client.http import MAX_DELAY, ServiceClient, segment
+from parlor.client.http import MAX_DELAY, ServiceClient, long_poll, segment
 from parlor.roulette.bets import RuleViolation, parse_kind
 from parlor.roulette.wheel import AMERICAN, JsonPocket, json_number, parse_pocket
 from parlor.wire.accounts import Account, Token
@@ -137,17 +137,12 @@ class RouletteClient(ServiceClient):
         (at most 30) with the session unchanged. The attempt's timeout grows by
         ``wait``.
         """
-        params: dict[str, str | int] = {}
-        if wait is not None:
-            params["wait"] = f"{wait:g}"
-            if since is not None:
-                params["since"] = since
         return self._call(
             "GET",
             f"{API}/sessions/{segment(session_id)}",
             Session,
             repeatable=True,
-            params=params or None,
+            params=long_poll(wait, since),
             extra_time=wait or 0.0,
         )
 

@@ -30,7 +30,7 @@ import chess
 from parlor.chess import game as rules
 from parlor.chess.errors import ChessError, NotAllowed
 from parlor.chess.game import Clock, Color, Game, Status, Termination
-from parlor.house.errors import HouseError, NotFound, committed
+from parlor.house.errors import Conflict, HouseError, NotFound, committed
 from parlor.store.db import Database, Transaction
 
 T = TypeVar("T")
@@ -38,9 +38,10 @@ T = TypeVar("T")
 _GAME_COLUMNS = (
     "id, status, white_token, black_token, ply, result, termination, draw_offer,"
     " clock_initial, clock_increment, white_remaining, black_remaining, turn_started,"
-    " version, created_at, updated_at"
+    " version, created_at, updated_at, white_account, black_account, white_name, black_name"
 )
-#: The most games one list answers.
+#: The most games one page of a list holds (``games`` reads one more, to tell if there
+#: is a next page).
 PAGE_MAX = 200
 #: How a seat's token begins: the authentication pipe leaves such Bearer tokens to the
 #: chess routes (they are no account's), and a person can tell one from an account token.
@@ -74,6 +75,23 @@ class _GameRow(NamedTuple):
     version: int
     created_at: str
     updated_at: str
+    white_account: int | None
+    black_account: int | None
+    white_name: str | None
+    black_name: str | None
+
+    @property
+    def players(self) -> tuple[Player, Player]:
+        return (
+            Player(self.white_name, self.white_account, self.white_token is not None),
+            Player(self.black_name, self.black_account, self.black_token is not None),
+        )
+
+    @property
+    def clock(self) -> Clock | None:
+        if self.clock_initial is None:
+            return None
+        return Clock(float(self.clock_initial), float(self.clock_increment or 0))
 
     @property
     def game(self) -> Game:
@@ -83,11 +101,7 @@ class _GameRow(NamedTuple):
             result=self.result,
             termination=None if self.termination is None else Termination(self.termination),
             draw_offer=None if self.draw_offer is None else Color(self.draw_offer),
-            clock=(
-                None
-                if self.clock_initial is None
-                else Clock(float(self.clock_initial), float(self.clock_increment or 0))
-            ),
+            clock=self.clock,
             remaining=(
                 None
                 if self.white_remaining is None
@@ -104,10 +118,38 @@ class UnknownGame(NotFound):
 
 
 class NotAPlayer(HouseError):
-    """A token that holds no seat of this game (a watcher may read, not play)."""
+    """A token (or account) that holds no seat of this game (a watcher may read, not play)."""
 
     def __init__(self) -> None:
-        super().__init__("that token holds no seat at this game")
+        super().__init__("that token holds no seat at this game: watch it, or start another")
+
+
+class NoSeatCredential(HouseError):
+    """A player's action sent without the seat's token (and by no account holding a seat)."""
+
+    def __init__(self) -> None:
+        super().__init__("send the token your seat was given, as Authorization: Bearer <token>")
+
+
+class MoveKeyReused(Conflict):
+    """An Idempotency-Key sent again with a different move."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            f"idempotency key {key!r} was already used for a different move: use a new key"
+        )
+        self.key = key
+
+
+@dataclass(frozen=True, slots=True)
+class Player:
+    """Who sits at one side of a game, as anyone may see it."""
+
+    #: The name shown for the player: their account's, or the one they gave.
+    name: str | None
+    #: The account the seat belongs to, when it was taken signed in.
+    account_id: int | None
+    seated: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,15 +165,38 @@ class GameState:
     game: Game
     #: Each move as SAN, beside ``game.moves`` (UCI).
     san: tuple[str, ...]
-    #: Whether each seat is taken.
-    seated: tuple[bool, bool]
+    #: White's and black's.
+    players: tuple[Player, Player]
     version: int
     created_at: str
     updated_at: str
+    #: True when an idempotency key matched: the move was applied before, not now.
+    replayed: bool = False
+
+    @property
+    def seated(self) -> tuple[bool, bool]:
+        """Whether each seat is taken."""
+        return (self.players[0].seated, self.players[1].seated)
 
     @property
     def board(self) -> chess.Board:
         return rules.board(self.game)
+
+
+@dataclass(frozen=True, slots=True)
+class GameSummary:
+    """A game as a list shows it: its row, without the moves."""
+
+    id: str
+    status: Status
+    ply: int
+    result: str
+    termination: Termination | None
+    clock: Clock | None
+    players: tuple[Player, Player]
+    version: int
+    created_at: str
+    updated_at: str
 
 
 def _token_hash(token: str) -> str:
@@ -197,7 +262,7 @@ class ChessHouse:
             id=row.id,
             game=game,
             san=tuple(san),
-            seated=(row.white_token is not None, row.black_token is not None),
+            players=row.players,
             version=row.version,
             created_at=row.created_at,
             updated_at=row.updated_at,
@@ -234,10 +299,12 @@ class ChessHouse:
         tx.execute(
             "UPDATE chess_games SET status = ?, white_token = ?, black_token = ?, ply = ?,"
             " result = ?, termination = ?, draw_offer = ?, white_remaining = ?,"
-            " black_remaining = ?, turn_started = ?, version = ?, updated_at = ? WHERE id = ?",
+            " black_remaining = ?, turn_started = ?, version = ?, updated_at = ?,"
+            " white_account = ?, black_account = ?, white_name = ?, black_name = ? WHERE id = ?",
             (saved.status, saved.white_token, saved.black_token, saved.ply, saved.result,
              saved.termination, saved.draw_offer, saved.white_remaining, saved.black_remaining,
-             saved.turn_started, saved.version, saved.updated_at, saved.id),
+             saved.turn_started, saved.version, saved.updated_at, saved.white_account,
+             saved.black_account, saved.white_name, saved.black_name, saved.id),
         )  # fmt: skip
         return self._state(saved, after, san)
 
@@ -245,21 +312,32 @@ class ChessHouse:
         self,
         game_id: object,
         token: object,
+        account_id: int | None,
         act: Callable[[Game, Color, float], Game],
     ) -> GameState:
-        """Load and lock the game, find the player by token, apply ``act``, save."""
+        """Load and lock the game, find the player, apply ``act``, save."""
 
         def work(tx: Transaction) -> GameState:
             row, game, san = self._load(tx, game_id, lock=True)
-            player = _seat_of(row, token)
+            player = _seat_of(row, game, token, account_id)
             return self._save(tx, row, game, act(game, player, self.clock()), san)
 
         return self._changed(self._write(work))
 
     # -- games --------------------------------------------------------------------------
 
-    def create(self, color: str = "white", clock: Clock | None = None) -> tuple[GameState, Seat]:
-        """A new game waiting for an opponent; the creator sits as ``color`` (or at random)."""
+    def create(
+        self,
+        color: str = "white",
+        clock: Clock | None = None,
+        *,
+        account_id: int | None = None,
+        name: str | None = None,
+    ) -> tuple[GameState, Seat]:
+        """A new game waiting for an opponent; the creator sits as ``color`` (or at random).
+
+        ``account_id``: the creator is signed in, and the seat is the account's too.
+        """
         if color not in ("white", "black", "random"):
             raise NotAllowed("color must be white, black or random")
         seat = self._choose([Color.WHITE, Color.BLACK]) if color == "random" else Color(color)
@@ -267,29 +345,30 @@ class ChessHouse:
         token = _new_seat_token()
         game = rules.new_game(clock)
         now = self._stamp()
+        held = _token_hash(token)
+        row = _seated(
+            _GameRow(
+                game_id, game.status.value, None, None, 0, "*", None, None,
+                None if clock is None else clock.initial,
+                None if clock is None else clock.increment,
+                None, None, None, 1, now, now, None, None, None, None,
+            ),
+            seat, held, account_id, name,
+        )  # fmt: skip
 
         def work(tx: Transaction) -> GameState:
             tx.execute(
-                f"INSERT INTO chess_games (id, status, {seat.value}_token, clock_initial,"
-                " clock_increment, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (game_id, game.status.value, _token_hash(token),
-                 None if clock is None else clock.initial,
-                 None if clock is None else clock.increment, now, now),
-            )  # fmt: skip
-            held = _token_hash(token)
-            row = _GameRow(
-                game_id, game.status.value,
-                held if seat is Color.WHITE else None, held if seat is Color.BLACK else None,
-                0, "*", None, None,
-                None if clock is None else clock.initial,
-                None if clock is None else clock.increment,
-                None, None, None, 1, now, now,
-            )  # fmt: skip
+                f"INSERT INTO chess_games ({_GAME_COLUMNS})"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                row,
+            )
             return self._state(row, game, [])
 
         return self._changed(self._write(work)), Seat(seat, token)
 
-    def join(self, game_id: object) -> tuple[GameState, Seat]:
+    def join(
+        self, game_id: object, *, account_id: int | None = None, name: str | None = None
+    ) -> tuple[GameState, Seat]:
         """The free seat, if there is one; a third player is refused (NotAllowed)."""
         token = _new_seat_token()
 
@@ -298,12 +377,7 @@ class ChessHouse:
             if game.status is not Status.WAITING:
                 raise NotAllowed("both seats of this game are taken: watch it, or start another")
             free = Color.WHITE if row.white_token is None else Color.BLACK
-            held = _token_hash(token)
-            seated = (
-                row._replace(white_token=held)
-                if free is Color.WHITE
-                else row._replace(black_token=held)
-            )
+            seated = _seated(row, free, _token_hash(token), account_id, name)
             return self._save(tx, seated, game, rules.join(game, self.clock()), san), Seat(
                 free, token
             )
@@ -329,51 +403,201 @@ class ChessHouse:
 
         return self._changed(self._write(work))
 
-    def games(self, status: Status | None = None, *, limit: int = 50) -> list[str]:
-        """Ids of the newest games, in ``status`` if given."""
-        where, params = ("WHERE status = ?", [status.value]) if status else ("", [])
+    def games(
+        self,
+        status: Status | None = None,
+        *,
+        limit: int = 50,
+        before: tuple[str, str] | None = None,
+        account_id: int | None = None,
+    ) -> list[GameSummary]:
+        """The newest games first, in ``status`` if given, seated by ``account_id`` if given.
+
+        ``before``: the (created_at, id) of the last game of the previous page.
+        """
+        clauses: list[str] = []
+        params: list[object] = []
+        if status is not None:
+            clauses.append("status = ?")
+            params.append(status.value)
+        if account_id is not None:
+            clauses.append("(white_account = ? OR black_account = ?)")
+            params += [account_id, account_id]
+        if before is not None:
+            clauses.append("(created_at < ? OR (created_at = ? AND id < ?))")
+            params += [before[0], before[0], before[1]]
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         with self.db.transaction(write=False) as tx:
             rows = tx.all(
-                f"SELECT id FROM chess_games {where} ORDER BY created_at DESC, id LIMIT ?",
-                (*params, min(max(limit, 1), PAGE_MAX)),
+                f"SELECT {_GAME_COLUMNS} FROM chess_games {where}"
+                " ORDER BY created_at DESC, id DESC LIMIT ?",
+                (*params, min(max(limit, 1), PAGE_MAX + 1)),
             )
-        return [str(row[0]) for row in rows]
+        return [_summary(_GameRow._make(found)) for found in rows]
 
-    # -- what players do -----------------------------------------------------------------
+    def versions(self, game_ids: Sequence[str]) -> dict[str, int]:
+        """The version of each game that exists: what long polls compare."""
+        if not game_ids:
+            return {}
+        marks = ", ".join("?" * len(game_ids))
+        with self.db.transaction(write=False) as tx:
+            rows = tx.all(
+                f"SELECT id, version FROM chess_games WHERE id IN ({marks})", tuple(game_ids)
+            )
+        return {str(game_id): int(version) for game_id, version in rows}
 
-    def move(self, game_id: object, token: object, text: object, ply: object) -> GameState:
-        return self._change(
-            game_id, token, lambda game, player, now: rules.move(game, player, text, ply, now)
+    @staticmethod
+    def pgn(state: GameState, *, site: str = "parlor") -> str:
+        """The game in PGN, with the players' names and the day it began."""
+        white, black = state.players
+        return rules.pgn(
+            state.game,
+            white=white.name or "?",
+            black=black.name or "?",
+            date=state.created_at[:10].replace("-", "."),
+            site=site,
         )
 
-    def resign(self, game_id: object, token: object) -> GameState:
-        return self._change(game_id, token, rules.resign)
+    def seat(self, game_id: object, token: object, *, account_id: int | None = None) -> Color:
+        """The side ``token`` (or ``account_id``) holds in the game; reads, locks nothing."""
+        with self.db.transaction(write=False) as tx:
+            found = tx.one(f"SELECT {_GAME_COLUMNS} FROM chess_games WHERE id = ?", (game_id,))
+        if found is None or not isinstance(game_id, str):
+            raise UnknownGame(str(game_id))
+        row = _GameRow._make(found)
+        return _seat_of(row, row.game, token, account_id)
 
-    def offer_draw(self, game_id: object, token: object) -> GameState:
-        return self._change(game_id, token, rules.offer_draw)
+    # -- what players do -----------------------------------------------------------------
+    #
+    # A player is the seat's ``token``, or, sent without one, the signed-in ``account_id``
+    # that took the seat.
 
-    def accept_draw(self, game_id: object, token: object) -> GameState:
-        return self._change(game_id, token, rules.accept_draw)
+    def move(
+        self,
+        game_id: object,
+        token: object,
+        text: object,
+        ply: object,
+        *,
+        account_id: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> GameState:
+        """Play ``text`` in the position after ``ply`` half-moves.
 
-    def decline_draw(self, game_id: object, token: object) -> GameState:
-        return self._change(game_id, token, rules.decline_draw)
+        With ``idempotency_key``, a retry of a move already applied answers the
+        game as it stands (``replayed``) and plays nothing; the same key with a
+        different move is ``MoveKeyReused``.
+        """
 
-    def claim_draw(self, game_id: object, token: object) -> GameState:
-        return self._change(game_id, token, rules.claim_draw)
+        def work(tx: Transaction) -> GameState:
+            row, game, san = self._load(tx, game_id, lock=True)
+            player = _seat_of(row, game, token, account_id)
+            fingerprint = f"{player.value}:{ply!r}:{text!r}"
+            if idempotency_key is not None:
+                found = tx.one(
+                    "SELECT fingerprint FROM chess_idempotency WHERE game_id = ? AND key = ?",
+                    (row.id, idempotency_key),
+                )
+                if found is not None:
+                    if found[0] != fingerprint:
+                        raise MoveKeyReused(idempotency_key)
+                    return replace(self._state(row, game, san), replayed=True)
+            after = rules.move(game, player, text, ply, self.clock())
+            if idempotency_key is not None:
+                tx.execute(
+                    "INSERT INTO chess_idempotency (game_id, key, fingerprint, created_at)"
+                    " VALUES (?, ?, ?, ?)",
+                    (row.id, idempotency_key, fingerprint, self._stamp()),
+                )
+            return self._save(tx, row, game, after, san)
 
-    def abort(self, game_id: object, token: object) -> GameState:
-        return self._change(game_id, token, rules.abort)
+        state = self._write(work)
+        return state if state.replayed else self._changed(state)
+
+    def resign(self, game_id: object, token: object, *, account_id: int | None = None) -> GameState:
+        return self._change(game_id, token, account_id, rules.resign)
+
+    def offer_draw(
+        self, game_id: object, token: object, *, account_id: int | None = None
+    ) -> GameState:
+        return self._change(game_id, token, account_id, rules.offer_draw)
+
+    def accept_draw(
+        self, game_id: object, token: object, *, account_id: int | None = None
+    ) -> GameState:
+        return self._change(game_id, token, account_id, rules.accept_draw)
+
+    def decline_draw(
+        self, game_id: object, token: object, *, account_id: int | None = None
+    ) -> GameState:
+        return self._change(game_id, token, account_id, rules.decline_draw)
+
+    def claim_draw(
+        self, game_id: object, token: object, *, account_id: int | None = None
+    ) -> GameState:
+        return self._change(game_id, token, account_id, rules.claim_draw)
+
+    def abort(self, game_id: object, token: object, *, account_id: int | None = None) -> GameState:
+        return self._change(game_id, token, account_id, rules.abort)
 
 
-def _seat_of(row: _GameRow, token: object) -> Color:
-    """The color whose token ``token`` is (compared in constant time), or NotAPlayer."""
-    if not isinstance(token, str) or not token:
+def _seated(
+    row: _GameRow, color: Color, token_hash: str, account_id: int | None, name: str | None
+) -> _GameRow:
+    if color is Color.WHITE:
+        return row._replace(white_token=token_hash, white_account=account_id, white_name=name)
+    return row._replace(black_token=token_hash, black_account=account_id, black_name=name)
+
+
+def _summary(row: _GameRow) -> GameSummary:
+    game = row.game
+    return GameSummary(
+        id=row.id,
+        status=game.status,
+        ply=int(row.ply),
+        result=game.result,
+        termination=game.termination,
+        clock=game.clock,
+        players=row.players,
+        version=int(row.version),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _seat_of(row: _GameRow, game: Game, token: object, account_id: int | None) -> Color:
+    """The color the player holds: by ``token`` (compared in constant time), or else by the
+    signed-in ``account_id``; NoSeatCredential with neither, NotAPlayer for anyone else."""
+    if token is not None:
+        if not isinstance(token, str) or not token:
+            raise NotAPlayer()
+        given = _token_hash(token)
+        for color, stored in ((Color.WHITE, row.white_token), (Color.BLACK, row.black_token)):
+            if stored is not None and hmac.compare_digest(given, str(stored)):
+                return color
         raise NotAPlayer()
-    given = _token_hash(token)
-    for color, stored in ((Color.WHITE, row.white_token), (Color.BLACK, row.black_token)):
-        if stored is not None and hmac.compare_digest(given, str(stored)):
-            return color
-    raise NotAPlayer()
+    if account_id is None:
+        raise NoSeatCredential()
+    held = [
+        color
+        for color, owner in ((Color.WHITE, row.white_account), (Color.BLACK, row.black_account))
+        if owner is not None and int(owner) == account_id
+    ]
+    if not held:
+        raise NotAPlayer()
+    # One account in both seats (playing oneself): it acts for the side to move.
+    return game.turn if len(held) == 2 else held[0]
 
 
-__all__ = ["ChessError", "ChessHouse", "GameState", "NotAPlayer", "Seat", "UnknownGame"]
+__all__ = [
+    "ChessError",
+    "ChessHouse",
+    "GameState",
+    "GameSummary",
+    "MoveKeyReused",
+    "NoSeatCredential",
+    "NotAPlayer",
+    "Player",
+    "Seat",
+    "UnknownGame",
+]

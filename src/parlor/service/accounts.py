@@ -18,7 +18,7 @@ from parlor.service.api import PREFIX
 from parlor.service.bodies import read_body
 from parlor.service.problems import Problem
 from parlor.wire import accounts as wire
-from parlor.wire.roulette import NoFields
+from parlor.wire.base import NoFields
 from parlor.wsgi.auth import USER, Identity
 from parlor.wsgi.authz import Rule
 from parlor.wsgi.throttle import Throttle, wait_words, whole_seconds

@@ -18,6 +18,7 @@ from parlor.service.bodies import idempotency_key, read_body
 from parlor.service.problems import Problem
 from parlor.settings import MAX_ID
 from parlor.wire import roulette as wire
+from parlor.wire.base import NoFields
 from parlor.wsgi.auth import USER, Identity
 from parlor.wsgi.waiting import MAX_WAIT, ask_to_wait
 
@@ -52,6 +53,14 @@ class OpenSession:
         resp.media = represent.session(state)
 
 
+def long_poll(req: falcon.Request) -> tuple[float | None, int | None]:
+    """A long poll's ``wait`` (0 to MAX_WAIT seconds) and ``since`` (a version), if given."""
+    wait = req.get_param_as_float("wait", min_value=0, max_value=MAX_WAIT)
+    if wait is not None and not math.isfinite(wait):
+        raise falcon.HTTPInvalidParam(f"wait at most {MAX_WAIT:g} seconds", "wait")
+    return wait, req.get_param_as_int("since", min_value=0, max_value=MAX_ID)
+
+
 def session_topic(session_id: str) -> tuple[str, str]:
     """What a long poll on a session waits on (``parlor.run.changes``)."""
     return ("session", session_id)
@@ -64,10 +73,7 @@ class Session:
         self._house = house
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, session_id: str) -> None:
-        wait = req.get_param_as_float("wait", min_value=0, max_value=MAX_WAIT)
-        if wait is not None and not math.isfinite(wait):
-            raise falcon.HTTPInvalidParam(f"wait at most {MAX_WAIT:g} seconds", "wait")
-        since = req.get_param_as_int("since", min_value=0, max_value=MAX_ID)
+        wait, since = long_poll(req)
         state = self._house.session(session_id)
         seen = state.version if since is None else since
         if (
@@ -86,7 +92,7 @@ class SessionEnd:
         self._house = house
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, session_id: str) -> None:
-        read_body(req, wire.NoFields)
+        read_body(req, NoFields)
         resp.media = represent.session(self._house.end_session(session_id))
 
 

@@ -15,15 +15,17 @@ from typing import Any
 
 import falcon
 
+from parlor.chess.errors import ChessError
 from parlor.house.accounts import AccountsHouse, Credentials
-from parlor.house.chess import is_seat_token
+from parlor.house.chess import ChessHouse, is_seat_token
 from parlor.house.errors import HouseError
 from parlor.house.roulette import RouletteHouse
 from parlor.service import codec, represent
 from parlor.service.accounts import RULES, add_account_routes
 from parlor.service.api import PREFIX, add_api_routes
+from parlor.service.chess import add_chess_routes
 from parlor.service.openapi import openapi_document
-from parlor.service.problems import handle_house_error, serialize_problem
+from parlor.service.problems import handle_chess_error, handle_house_error, serialize_problem
 from parlor.service.seed_routes import HouseWheel, add_seed_routes
 from parlor.settings import Settings
 from parlor.store.db import open_database
@@ -60,11 +62,13 @@ def create_falcon_app(
     wheel: HouseWheel | None = None,
     accounts: AccountsHouse | None = None,
     *,
+    chess: ChessHouse | None = None,
     logins: Throttle | None = None,
     front_ends: Collection[str] = (),
 ) -> falcon.App[falcon.Request, falcon.Response]:
     """The bare Falcon app, without pipes: what in-process tests drive.
 
+    ``chess`` defaults to a chess house over the roulette house's store.
     ``logins`` is the authentication pipe's throttle, which a password change
     counts against too.
     """
@@ -79,6 +83,7 @@ def create_falcon_app(
     app.set_error_serializer(serialize_problem)
     app.add_error_handler(Exception, leave_to_errors_pipe)
     app.add_error_handler(HouseError, handle_house_error)
+    app.add_error_handler(ChessError, handle_chess_error)
     add_seed_routes(app, house, wheel or HouseWheel())
     add_api_routes(app, house, represent.rules(house.limits), openapi_document())
     add_account_routes(
@@ -88,6 +93,7 @@ def create_falcon_app(
         registrations=for_registrations(time.time),
         front_ends=front_ends,
     )
+    add_chess_routes(app, chess or ChessHouse(house.db))
     return app
 
 
@@ -121,6 +127,7 @@ def create_app(
     wheel: HouseWheel | None = None,
     *,
     accounts: AccountsHouse | None = None,
+    chess: ChessHouse | None = None,
     settings: Settings | None = None,
 ) -> WSGIApp:
     """The service with its pipeline, outermost first."""
@@ -149,7 +156,9 @@ def create_app(
         ),
         lambda app: Authorize(app, rules=RULES, json_only=True),
     ]
-    app: WSGIApp = create_falcon_app(house, wheel, accounts, logins=logins, front_ends=front_ends)
+    app: WSGIApp = create_falcon_app(
+        house, wheel, accounts, chess=chess, logins=logins, front_ends=front_ends
+    )
     for pipe in reversed(pipeline):
         app = pipe(app)
     return app

@@ -18,12 +18,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from parlor.house.chess import PAGE_MAX as CHESS_PAGE_MAX
 from parlor.service.api import PAGE_MAX
 from parlor.service.api import PREFIX as API
 from parlor.service.bodies import MAX_BODY, MAX_IDEMPOTENCY_KEY
+from parlor.service.chess import GAMES, MY_GAMES, PGN
 from parlor.service.problems import PROBLEM_JSON
 from parlor.settings import MAX_ID
 from parlor.wire import accounts as accounts_wire
+from parlor.wire import chess as chess_wire
 from parlor.wire import roulette as wire
 from parlor.wsgi.waiting import MAX_WAIT
 
@@ -88,7 +91,7 @@ def _problem_response(status: int, description: str, codes: tuple[str, ...]) -> 
         headers = {
             "WWW-Authenticate": {
                 "description": "The challenges, one per header: Digest SHA-256, Digest MD5,"
-                " then Basic.",
+                " then Basic; for a chess seat, Bearer.",
                 "required": True,
                 "schema": _string(),
             }
@@ -131,6 +134,7 @@ CONTENT_TOO_LARGE = "ContentTooLarge"
 UNSUPPORTED_MEDIA_TYPE = "UnsupportedMediaType"
 UNPROCESSABLE = "UnprocessableContent"
 UNAUTHORIZED = "Unauthorized"
+FORBIDDEN = "Forbidden"
 THROTTLED = "TooManyRequests"
 BUSY = "ServiceUnavailable"
 
@@ -142,6 +146,7 @@ _ERROR_STATUS = {
     UNSUPPORTED_MEDIA_TYPE: "415",
     UNPROCESSABLE: "422",
     UNAUTHORIZED: "401",
+    FORBIDDEN: "403",
     THROTTLED: "429",
     BUSY: "503",
 }
@@ -175,7 +180,7 @@ def _location(description: str) -> Json:
 def _schemas() -> Json:
     """Every body's schema from its one definition (``parlor.wire``), and this document's."""
     return {
-        **wire.schemas(*accounts_wire.structs()),
+        **wire.schemas(*accounts_wire.structs(), *chess_wire.structs()),
         "OpenApiDocument": {
             "type": "object",
             "properties": {
@@ -241,8 +246,8 @@ def _parameters() -> Json:
             "name": "wait",
             "in": "query",
             "required": False,
-            "description": "Long poll: answer as soon as the session's version passes `since`,"
-            f" or after this many seconds (at most {MAX_WAIT:g}) with the unchanged session."
+            "description": "Long poll: answer as soon as the version passes `since`, or after"
+            f" this many seconds (at most {MAX_WAIT:g}) with the resource unchanged."
             " The wait holds no server thread.",
             "schema": {"type": "number", "minimum": 0, "maximum": MAX_WAIT},
         },
@@ -253,6 +258,42 @@ def _parameters() -> Json:
             "description": "With `wait`: the version you have seen (default: the current one,"
             " so the answer comes with the next change).",
             "schema": _integer(0, INT64_MAX),
+        },
+        "GameId": {
+            "name": "game_id",
+            "in": "path",
+            "required": True,
+            "description": "The game's id, from the answer that created it.",
+            "schema": _string(minLength=1),
+        },
+        "GameStatus": {
+            "name": "status",
+            "in": "query",
+            "required": False,
+            "description": "Only games with this status.",
+            "schema": _string(enum=list(chess_wire.STATUSES)),
+        },
+        "GamesLimit": {
+            "name": "limit",
+            "in": "query",
+            "required": False,
+            "description": "The most games to return.",
+            "schema": _integer(1, CHESS_PAGE_MAX, default=50),
+        },
+        "Cursor": {
+            "name": "cursor",
+            "in": "query",
+            "required": False,
+            "description": "The previous page's `next`: the page after it (400 bad_cursor for"
+            " one this service did not give).",
+            "schema": _string(minLength=1, pattern="^[A-Za-z0-9_-]+$"),
+        },
+        "IfNoneMatch": {
+            "name": "If-None-Match",
+            "in": "header",
+            "required": False,
+            "description": "The ETag of the version you hold: 304 while it is still the game's.",
+            "schema": _string(),
         },
         "Last": {
             "name": "last",
@@ -270,19 +311,21 @@ def _error_responses() -> Json:
             400,
             "The body is not valid JSON, a query parameter is out of range, or the"
             " Idempotency-Key header is not 1–255 printable ASCII characters.",
-            ("malformed_json", "bad_idempotency_key", "bad_request"),
+            ("malformed_json", "bad_idempotency_key", "bad_cursor", "bad_request"),
         ),
         NOT_FOUND: _problem_response(
             404,
-            "No such session, no such bet, or a path that is no route.",
-            ("unknown_session", "unknown_bet", "not_found"),
+            "No such session, no such bet, no such chess game, or a path that is no route.",
+            ("unknown_session", "unknown_bet", "unknown_game", "not_found"),
         ),
         CONFLICT: _problem_response(
             409,
             "Valid, but not possible now: the session has ended, the balance is too low, the"
             " amount is outside this session's table limits, the bet is of the other wheel's"
             " layout, the bet is no longer open, the seed is not revealed yet, or the spin asked"
-            " for is not the next one.",
+            " for is not the next one; in chess, it is the other player's turn, the ply is not"
+            " the game's, the game is waiting or over, or the draw, abort or seat asked for is"
+            " not possible now.",
             (
                 "insufficient_balance",
                 "account_short",
@@ -295,6 +338,10 @@ def _error_responses() -> Json:
                 "bet_not_open",
                 "seed_not_revealed",
                 "spin_out_of_turn",
+                "not_your_turn",
+                "stale_ply",
+                "game_not_active",
+                "not_allowed",
             ),
         ),
         CONTENT_TOO_LARGE: _problem_response(
@@ -306,14 +353,23 @@ def _error_responses() -> Json:
         UNPROCESSABLE: _problem_response(
             422,
             "The body is JSON but not an object, a field is missing or invalid (the problem's"
-            " field names it), or an Idempotency-Key was reused for a different bet.",
-            ("invalid_request", "invalid_bet", "idempotency_key_reused"),
+            " field names it), an Idempotency-Key was reused for a different bet or move, or a"
+            " chess move is not legal in the position (the problem's legal_moves lists those"
+            " that are).",
+            ("invalid_request", "invalid_bet", "idempotency_key_reused", "illegal_move"),
         ),
         UNAUTHORIZED: _problem_response(
             401,
             "No account signed in where one must be, or credentials that were sent and refused"
-            " (a wrong password, a stale or replayed Digest nonce, an unknown token).",
-            ("unauthorized",),
+            " (a wrong password, a stale or replayed Digest nonce, an unknown token); for a"
+            " chess player's action, no seat token and no account holding a seat.",
+            ("unauthorized", "no_seat_token"),
+        ),
+        FORBIDDEN: _problem_response(
+            403,
+            "The seat token (or account) sent holds no seat at this game: watchers read, players"
+            " play.",
+            ("not_a_player",),
         ),
         THROTTLED: _problem_response(
             429,
@@ -340,6 +396,11 @@ def _components() -> Json:
                 "type": "http",
                 "scheme": "bearer",
                 "description": "A token from POST /api/v1/accounts/me/tokens.",
+            },
+            "seat": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "A chess seat's token (chess_…), from creating or joining a game.",
             },
         },
         "schemas": _schemas(),
@@ -591,6 +652,7 @@ def _api_paths() -> Json:
             ),
         },
         **_account_paths(),
+        **_chess_paths(),
         f"{API}/rules": {
             "get": _operation(
                 "getRules",
@@ -698,6 +760,271 @@ def _account_paths() -> Json:
                 " when it was sent with a password instead.",
                 _responses({"204": {"description": "Revoked."}}, *_AUTH_ERRORS, CONFLICT, BUSY),
                 security=[{"bearer": []}],
+            ),
+        },
+    }
+
+
+#: Who may act for a chess seat: its token, or the account that took it.
+_PLAYER: list[Json] = [{"seat": []}, *_ACCOUNT]
+_PLAYER_ERRORS = (UNAUTHORIZED, FORBIDDEN, NOT_FOUND, CONFLICT, BUSY)
+
+
+def _game_answer(description: str, status: str = "200") -> Json:
+    return {status: _response(description, _schema("Game"), headers=_etag())}
+
+
+def _etag() -> Json:
+    return {
+        "ETag": {
+            "description": "The game's version, weak: send it as If-None-Match.",
+            "required": True,
+            "schema": _string(),
+        }
+    }
+
+
+def _player_action(operation_id: str, summary: str, description: str, body: Json) -> Json:
+    return {
+        "post": _operation(
+            operation_id,
+            "chess",
+            summary,
+            description,
+            _responses(
+                {"200": _response("The game, after it.", _schema("Game"))},
+                *_BODY_ERRORS,
+                *_PLAYER_ERRORS,
+                THROTTLED,
+            ),
+            parameters=[_ref("parameters", "GameId")],
+            request_body=body,
+            security=_PLAYER,
+        )
+    }
+
+
+def _chess_paths() -> Json:
+    game_id = [_ref("parameters", "GameId")]
+    page = [
+        _ref("parameters", "GameStatus"),
+        _ref("parameters", "GamesLimit"),
+        _ref("parameters", "Cursor"),
+    ]
+    seat = _response("Your seat, its token, and the game.", _schema("SeatGrant"))
+    no_fields = _ref("requestBodies", "NoFields")
+    return {
+        GAMES: {
+            "post": _operation(
+                "createGame",
+                "chess",
+                "Start a chess game",
+                "Start a game and take a seat (`color`, or `random`); it waits for a second"
+                " player to join. The answer's token is the seat's credential, shown only now:"
+                " send it as `Authorization: Bearer <token>`. Sent signed in, the seat is the"
+                " account's too, and its games are listed under /accounts/me/chess/games."
+                " Untimed unless `clock` is given (Fischer: initial seconds, increment).",
+                _responses(
+                    {
+                        "201": _response(
+                            "Your seat, its token, and the game.",
+                            _schema("SeatGrant"),
+                            headers=_location("The game's URL."),
+                        )
+                    },
+                    *_BODY_ERRORS,
+                    *_AUTH_ERRORS,
+                    BUSY,
+                ),
+                request_body={
+                    "required": False,
+                    "content": _content(
+                        _schema("CreateGame"),
+                        examples={
+                            "untimed": {"value": {"color": "white"}},
+                            "blitz": {
+                                "value": {
+                                    "color": "random",
+                                    "clock": {"initial": 300, "increment": 2},
+                                    "name": "alice",
+                                }
+                            },
+                        },
+                    ),
+                },
+                security=_ANYONE_OR_ACCOUNT,
+            ),
+            "get": _operation(
+                "listGames",
+                "chess",
+                "List chess games",
+                "Games newest first, a page at a time: waiting ones to join, active ones to"
+                " watch, finished ones to replay.",
+                _responses(
+                    {"200": _response("One page of games.", _schema("GameList"))},
+                    BAD_REQUEST,
+                    BUSY,
+                ),
+                parameters=page,
+            ),
+        },
+        MY_GAMES: {
+            "get": _operation(
+                "listMyGames",
+                "chess",
+                "List your chess games",
+                "The games whose seats the signed-in account took, newest first: resume any"
+                " of them from anywhere, with the account's credentials instead of the token.",
+                _responses(
+                    {"200": _response("One page of games.", _schema("GameList"))},
+                    *_AUTH_ERRORS,
+                    BAD_REQUEST,
+                    BUSY,
+                ),
+                parameters=page,
+                security=_ACCOUNT,
+            ),
+        },
+        f"{GAMES}/{{game_id}}": {
+            "get": _operation(
+                "getGame",
+                "chess",
+                "Read a chess game",
+                "Everything a client needs to draw the game and repair itself: the position,"
+                " the moves (SAN and UCI), whose turn, status and result, a pending draw offer,"
+                " the clocks, the legal moves and the version. Anyone may watch. 304 for an"
+                " If-None-Match naming the current version. With `wait`, a long poll: the answer"
+                " comes as soon as the version passes `since`, or after `wait` seconds with the"
+                " game unchanged. A clock's flag falls on the read after it runs out.",
+                _responses(
+                    {
+                        **_game_answer("The game."),
+                        "304": {"description": "Unchanged since the ETag you sent."},
+                    },
+                    BAD_REQUEST,
+                    NOT_FOUND,
+                    BUSY,
+                ),
+                parameters=[
+                    *game_id,
+                    _ref("parameters", "Wait"),
+                    _ref("parameters", "Since"),
+                    _ref("parameters", "IfNoneMatch"),
+                ],
+            ),
+        },
+        f"{GAMES}/{{game_id}}/join": {
+            "post": _operation(
+                "joinGame",
+                "chess",
+                "Join a chess game",
+                "Take the free seat of a waiting game; the game begins (and white's clock"
+                " runs). A third player is 409 not_allowed.",
+                _responses(
+                    {"200": seat},
+                    *_BODY_ERRORS,
+                    *_AUTH_ERRORS,
+                    NOT_FOUND,
+                    CONFLICT,
+                    BUSY,
+                ),
+                parameters=game_id,
+                request_body={"required": False, "content": _content(_schema("JoinGame"))},
+                security=_ANYONE_OR_ACCOUNT,
+            ),
+        },
+        f"{GAMES}/{{game_id}}/moves": {
+            "post": _operation(
+                "makeMove",
+                "chess",
+                "Make a move",
+                "Play a move (UCI or SAN) in the position after `ply` half-moves, the one you"
+                " saw. Checks run in this order, each refusal its own: the game (404), the seat"
+                " (401 no token, 403 not this game's), the game's state, the turn and the ply"
+                " (409), the move (422, with the legal moves). With an Idempotency-Key, a retry"
+                " answers 201 with the game as it stands and plays nothing twice.",
+                _responses(
+                    _game_answer("The game, after the move.", "201"),
+                    *_BODY_ERRORS,
+                    *_PLAYER_ERRORS,
+                    THROTTLED,
+                ),
+                parameters=[*game_id, _ref("parameters", "IdempotencyKey")],
+                request_body={
+                    "required": True,
+                    "content": _content(
+                        _schema("MoveRequest"),
+                        examples={
+                            "uci": {"value": {"move": "e2e4", "ply": 0}},
+                            "san": {"value": {"move": "Nf3", "ply": 0}},
+                        },
+                    ),
+                },
+                security=_PLAYER,
+            ),
+        },
+        f"{GAMES}/{{game_id}}/seat": {
+            "get": _operation(
+                "getSeat",
+                "chess",
+                "Which side is mine",
+                "The side the seat token sent (or the signed-in account) holds in the game:"
+                " what a client that kept only the token needs to resume.",
+                _responses(
+                    {"200": _response("Your side.", _schema("SeatView"))},
+                    UNAUTHORIZED,
+                    FORBIDDEN,
+                    NOT_FOUND,
+                    THROTTLED,
+                    BUSY,
+                ),
+                parameters=game_id,
+                security=_PLAYER,
+            ),
+        },
+        f"{GAMES}/{{game_id}}/resign": _player_action(
+            "resignGame", "Resign", "Resign the game: the opponent wins.", no_fields
+        ),
+        f"{GAMES}/{{game_id}}/draw": _player_action(
+            "draw",
+            "Offer, accept, decline or claim a draw",
+            "`offer` a draw (it lapses when your opponent moves instead of answering),"
+            " `accept` or `decline` your opponent's, or `claim` one the rules allow now"
+            " (threefold repetition, fifty moves).",
+            {
+                "required": True,
+                "content": _content(
+                    _schema("DrawRequest"),
+                    examples={
+                        "offer": {"value": {"action": "offer"}},
+                        "claim": {"value": {"action": "claim"}},
+                    },
+                ),
+            },
+        ),
+        f"{GAMES}/{{game_id}}/abort": _player_action(
+            "abortGame",
+            "Abort",
+            "Call the game off, unrated and without a result: while it waits for a player, or"
+            " before its second move.",
+            no_fields,
+        ),
+        f"{GAMES}/{{game_id}}/pgn": {
+            "get": _operation(
+                "getPgn",
+                "chess",
+                "The game in PGN",
+                "The game in PGN, its Result and Termination tags right however it ended. A"
+                " finished game's PGN never changes, and may be kept a day.",
+                _responses(
+                    {
+                        "200": _response("The PGN.", _string(), media_type=PGN, headers=_etag()),
+                        "304": {"description": "Unchanged since the ETag you sent."},
+                    },
+                    NOT_FOUND,
+                    BUSY,
+                ),
+                parameters=[*game_id, _ref("parameters", "IfNoneMatch")],
             ),
         },
     }
@@ -814,6 +1141,7 @@ _TAGS = (
     ("bets", "Place, list, read and withdraw bets."),
     ("spins", "Spin a session's wheel and read its history."),
     ("accounts", "Player accounts: register, sign in, balance, password, tokens."),
+    ("chess", "Chess for two: start, join, watch (long polls), move, draw, resign, PGN."),
     ("reference", "The rules and this document."),
     ("seed", "The chapter's original routes, as its clients call them."),
 )
@@ -824,6 +1152,7 @@ _TAGS = (
 _MADE = {
     "Session": (("session_id", "session"), "$response.body#/session"),
     "BetReceipt": (("confirmation",), "$response.body#/confirmation"),
+    "SeatGrant": (("game_id",), "$response.body#/game/game"),
 }
 
 
@@ -857,6 +1186,7 @@ def _add_links(paths: Json) -> None:
                 continue
             parameters = {taken[0]: value}
             # A bet's operations take its session too: the one this bet was placed in.
+            # (A chess game's token is a credential, not a parameter: links do not carry it.)
             for session_name in ("session_id", "session"):
                 if f"{{{session_name}}}" in other_path and session_name not in parameters:
                     parameters[session_name] = f"$request.path.{session_name}"

@@ -17,7 +17,8 @@ from typing import Any
 import falcon
 import msgspec
 
-from parlor.house import errors
+from parlor.chess import errors as chess_errors
+from parlor.house import chess, errors
 from parlor.wire import roulette as wire
 
 PROBLEM_JSON = "application/problem+json"
@@ -34,19 +35,24 @@ class Problem(falcon.HTTPError):
         code: str,
         field: str | None = None,
         headers: dict[str, str] | None = None,
+        legal_moves: tuple[str, ...] | None = None,
     ) -> None:
         super().__init__(status, description=detail, headers=headers)
         self.problem_code = code
         self.field = field
+        self.legal_moves = legal_moves
 
 
 def problem_body(error: falcon.HTTPError) -> wire.Problem:
     status = int(error.status_code)
     # With type "about:blank" the title must be the status's phrase (RFC 9457 §4.2.1).
     title = HTTPStatus(status).phrase
+    legal: tuple[str, ...] | msgspec.UnsetType = msgspec.UNSET
     if isinstance(error, Problem):
         code = error.problem_code
         field: str | msgspec.UnsetType = msgspec.UNSET if error.field is None else error.field
+        if error.legal_moves is not None:
+            legal = error.legal_moves
     else:
         code, field = title.lower().replace(" ", "_").replace("-", "_"), msgspec.UNSET
     return wire.Problem(
@@ -55,6 +61,7 @@ def problem_body(error: falcon.HTTPError) -> wire.Problem:
         detail=error.description or _DEFAULT_DETAIL.get(status, title),
         code=code,
         field=field,
+        legal_moves=legal,
     )
 
 
@@ -87,7 +94,23 @@ _STATUS: tuple[tuple[type[errors.HouseError], str, str], ...] = (
     (errors.UsernameTaken, falcon.HTTP_409, "username_taken"),
     (errors.AccountShort, falcon.HTTP_409, "account_short"),
     (errors.WrongPassword, falcon.HTTP_409, "wrong_password"),
+    (chess.UnknownGame, falcon.HTTP_404, "unknown_game"),
+    (chess.NoSeatCredential, falcon.HTTP_401, "no_seat_token"),
+    (chess.NotAPlayer, falcon.HTTP_403, "not_a_player"),
+    (chess.MoveKeyReused, falcon.HTTP_422, "idempotency_key_reused"),
     (errors.HouseBusy, falcon.HTTP_503, "busy"),
+)
+
+#: How a seat's token is sent, as a 401 for want of it says.
+SEAT_CHALLENGE = 'Bearer realm="parlor chess"'
+
+# The chess rules' refusals (parlor.chess.errors), by class as above.
+_CHESS_STATUS: tuple[tuple[type[chess_errors.ChessError], str, str], ...] = (
+    (chess_errors.IllegalMove, falcon.HTTP_422, "illegal_move"),
+    (chess_errors.NotYourTurn, falcon.HTTP_409, "not_your_turn"),
+    (chess_errors.StalePly, falcon.HTTP_409, "stale_ply"),
+    (chess_errors.GameNotActive, falcon.HTTP_409, "game_not_active"),
+    (chess_errors.NotAllowed, falcon.HTTP_409, "not_allowed"),
 )
 
 
@@ -95,9 +118,31 @@ def house_error(error: errors.HouseError) -> Problem:
     for cls, status, code in _STATUS:
         if isinstance(error, cls):
             field = error.field
-            headers = {"Retry-After": "1"} if status == falcon.HTTP_503 else None
+            headers = None
+            if status == falcon.HTTP_503:
+                headers = {"Retry-After": "1"}
+            elif status == falcon.HTTP_401:
+                headers = {"WWW-Authenticate": SEAT_CHALLENGE}
             return Problem(status, error.message, code=code, field=field, headers=headers)
     return Problem(falcon.HTTP_409, error.message, code="conflict")
+
+
+def chess_error(error: chess_errors.ChessError) -> Problem:
+    legal = error.legal if isinstance(error, chess_errors.IllegalMove) else None
+    for cls, status, code in _CHESS_STATUS:
+        if isinstance(error, cls):
+            field = "move" if legal is not None else ("ply" if code == "stale_ply" else None)
+            return Problem(status, error.message, code=code, field=field, legal_moves=legal)
+    return Problem(falcon.HTTP_409, error.message, code="conflict")
+
+
+def handle_chess_error(
+    req: falcon.Request,
+    resp: falcon.Response,
+    error: chess_errors.ChessError,
+    params: dict[str, Any],
+) -> None:
+    raise chess_error(error)
 
 
 def handle_house_error(

@@ -265,6 +265,28 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        7,
+        "chess seats held by accounts, players' names, idempotent moves",
+        (
+            # A seat taken while signed in belongs to the account too, so its holder can
+            # play it from any browser without the seat's token ("My games").
+            "ALTER TABLE chess_games ADD COLUMN white_account BIGINT REFERENCES accounts (id)",
+            "ALTER TABLE chess_games ADD COLUMN black_account BIGINT REFERENCES accounts (id)",
+            "ALTER TABLE chess_games ADD COLUMN white_name TEXT",
+            "ALTER TABLE chess_games ADD COLUMN black_name TEXT",
+            "CREATE INDEX chess_games_white_account ON chess_games (white_account)",
+            "CREATE INDEX chess_games_black_account ON chess_games (black_account)",
+            # A move sent with an Idempotency-Key is applied once: a retry finds its key.
+            """CREATE TABLE chess_idempotency (
+                game_id TEXT NOT NULL REFERENCES chess_games (id),
+                key TEXT NOT NULL,
+                fingerprint TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                PRIMARY KEY (game_id, key)
+            )""",
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

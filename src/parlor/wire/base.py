@@ -11,3 +11,7 @@ class Answer(Struct, frozen=True, kw_only=True):
 
 class Request(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Base of every request body: strict, so a misspelt member is an error, not a default."""
+
+
+class NoFields(Request, frozen=True):
+    """A body with no members (it may be empty or absent)."""

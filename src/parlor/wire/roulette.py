@@ -41,7 +41,7 @@ from parlor.roulette.bets import EVEN_MONEY, BetKind, all_bets
 from parlor.roulette.wheel import AMERICAN, EUROPEAN, JsonPocket, WheelKind
 from parlor.settings import MAX_ID, HouseLimits
 from parlor.text import LINE_PATTERN
-from parlor.wire.base import Answer, Request
+from parlor.wire.base import Answer, NoFields, Request
 
 LIMITS = HouseLimits()
 
@@ -162,10 +162,6 @@ class SpinRequest(Request, frozen=True):
     """Spin; with ``spin``, only if it is that spin (the session's spin_count + 1)."""
 
     spin: Id | None = None
-
-
-class NoFields(Request, frozen=True):
-    """A body with no members (it may be empty or absent)."""
 
 
 # -- answers -------------------------------------------------------------------------
@@ -381,6 +377,8 @@ class Problem(Answer, frozen=True, kw_only=True):
     code: str
     #: The request member at fault, when there is one.
     field: str | UnsetType = UNSET
+    #: A refused chess move's position: its legal moves, in UCI.
+    legal_moves: tuple[str, ...] | UnsetType = UNSET
 
 
 #: Every body the service reads, and every body it answers with.
