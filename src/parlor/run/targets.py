@@ -55,20 +55,30 @@ def web() -> FrontDoor:
 
 
 def service_app(publish: Publish) -> AppSetup:
-    """The REST service; a change to a session wakes whoever long-polls it."""
+    """The REST service; a change to a session or a chess game wakes whoever long-polls it."""
+    from parlor.house.chess import ChessHouse
     from parlor.service.api import session_topic
     from parlor.service.app import create_app, house_from_settings
+    from parlor.service.chess import chess_topic
 
     settings = Settings.from_env()
     house = house_from_settings(settings)
     house.on_change = lambda session_id, version: publish(session_topic(session_id), version)
+    chess = ChessHouse(
+        house.db, on_change=lambda game_id, version: publish(chess_topic(game_id), version)
+    )
+    readers = {"session": house.session_versions, "chess": chess.versions}
+    makers = {"session": session_topic, "chess": chess_topic}
 
     def current(topics: Sequence[Topic]) -> dict[Topic, int]:
-        ids = [t[1] for t in topics if isinstance(t, tuple) and len(t) == 2 and t[0] == "session"]
-        versions = house.session_versions(ids)
-        return {session_topic(sid): version for sid, version in versions.items()}
+        versions: dict[Topic, int] = {}
+        for kind, read in readers.items():
+            ids = [t[1] for t in topics if isinstance(t, tuple) and len(t) == 2 and t[0] == kind]
+            if ids:
+                versions.update({makers[kind](i): v for i, v in read(ids).items()})
+        return versions
 
-    return AppSetup(create_app(house, settings=settings), current)
+    return AppSetup(create_app(house, chess=chess, settings=settings), current)
 
 
 def web_app(publish: Publish) -> AppSetup:
