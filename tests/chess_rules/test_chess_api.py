@@ -522,3 +522,27 @@ def test_a_signed_in_players_seat_is_theirs_from_anywhere(http: httpx.Client) ->
     erin = httpx.BasicAuth("erin", password)
     refused = http.post(f"{GAMES}/{game_id}/moves", json={"move": "e5", "ply": 1}, auth=erin)
     assert _problem(refused) == (403, "not_a_player")
+
+
+def test_a_game_may_continue_from_an_opening(http: httpx.Client) -> None:
+    made = http.post(GAMES, json={"color": "black", "opening": ["e4", "e7e5", "Nf3"]})
+    assert made.status_code == 201, made.text
+    game = made.json()["game"]
+    assert ([m["san"] for m in game["moves"]], game["ply"], game["turn"]) == (
+        ["e4", "e5", "Nf3"], 3, "black",
+    )  # fmt: skip
+    joined = http.post(f"{GAMES}/{game['game']}/join", json={}).json()
+    answer = http.post(
+        f"{GAMES}/{game['game']}/moves",
+        json={"move": "Nc6", "ply": 3},
+        headers={"Authorization": f"Bearer {made.json()['token']}"},
+    )
+    assert answer.status_code == 201, answer.text
+    assert joined["color"] == "white"
+    illegal = http.post(GAMES, json={"opening": ["e4", "e4"]})
+    assert _problem(illegal) == (422, "illegal_move")
+    assert "opening move 2" in illegal.json()["detail"]
+    over = http.post(GAMES, json={"opening": ["f3", "e5", "g4", "Qh4#"]})
+    assert _problem(over) == (409, "not_allowed")
+    too_long = http.post(GAMES, json={"opening": ["Nf3"] * 1_001})
+    assert _problem(too_long)[0] == 422

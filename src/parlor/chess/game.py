@@ -218,9 +218,31 @@ def legal_moves(position: chess.Board) -> tuple[str, ...]:
     return tuple(sorted(move.uci() for move in position.legal_moves))
 
 
-def new_game(clock: Clock | None = None) -> Game:
-    """A game waiting for its second player."""
-    return Game(clock=clock)
+#: The longest opening a new game may start from (a long game is ~300 half-moves).
+MAX_OPENING = 1_000
+
+
+def new_game(clock: Clock | None = None, opening: Sequence[object] = ()) -> Game:
+    """A game waiting for its second player, from the start or after ``opening``'s moves.
+
+    ``opening`` (UCI or SAN, as ``move`` reads them) continues an earlier game, an
+    imported PGN say, from its last position: IllegalMove names the first move
+    that does not follow, and a game already over after them is NotAllowed.
+    """
+    if len(opening) > MAX_OPENING:
+        raise NotAllowed(f"a game may start after at most {MAX_OPENING} half-moves")
+    position = chess.Board()
+    played = []
+    for number, text in enumerate(opening, start=1):
+        try:
+            chosen = parse_move(position, text)
+        except IllegalMove as error:
+            raise IllegalMove(f"opening move {number}: {error.message}", error.legal) from None
+        position.push(chosen)
+        played.append(chosen.uci())
+    if opening and position.outcome(claim_draw=False) is not None:
+        raise NotAllowed("the game is over after those moves: there is nothing to continue")
+    return Game(clock=clock, moves=tuple(played))
 
 
 def join(game: Game, now: float) -> Game:

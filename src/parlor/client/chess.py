@@ -18,6 +18,7 @@ account that took the seat, with the client's own ``auth``.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import chess
@@ -56,10 +57,16 @@ class ChessClient(ServiceClient):
         *,
         clock: tuple[float, float] | None = None,
         name: str | None = None,
+        opening: Sequence[str] = (),
         auth: httpx.Auth | None = None,
     ) -> SeatGrant:
-        """Start a game as ``color`` (or "random"); ``clock`` is (initial s, increment s)."""
+        """Start a game as ``color`` (or "random"); ``clock`` is (initial s, increment s).
+
+        ``opening``: moves already played (UCI or SAN); the game continues after them.
+        """
         body: dict[str, Any] = {"color": color}
+        if opening:
+            body["opening"] = list(opening)
         if clock is not None:
             body["clock"] = {"initial": clock[0], "increment": clock[1]}
         if name is not None:

@@ -273,16 +273,7 @@ class ChessHouse:
     ) -> GameState:
         """Write ``after`` over ``before``: its new moves, its row, one more version."""
         now = self._stamp()
-        position = rules.board(before)
-        for ply, uci in enumerate(after.moves[before.ply :], start=before.ply + 1):
-            move = chess.Move.from_uci(uci)
-            san.append(position.san(move))
-            position.push(move)
-            tx.execute(
-                "INSERT INTO chess_moves (game_id, ply, uci, san, played_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (row.id, ply, uci, san[-1], now),
-            )
+        san = [*san, *_insert_moves(tx, row.id, before, after, now)]
         white_left, black_left = after.remaining if after.remaining is not None else (None, None)
         saved = row._replace(
             status=after.status.value,
@@ -333,22 +324,24 @@ class ChessHouse:
         *,
         account_id: int | None = None,
         name: str | None = None,
+        opening: Sequence[object] = (),
     ) -> tuple[GameState, Seat]:
         """A new game waiting for an opponent; the creator sits as ``color`` (or at random).
 
         ``account_id``: the creator is signed in, and the seat is the account's too.
+        ``opening``: moves already played (UCI or SAN): the game goes on after them.
         """
         if color not in ("white", "black", "random"):
             raise NotAllowed("color must be white, black or random")
         seat = self._choose([Color.WHITE, Color.BLACK]) if color == "random" else Color(color)
         game_id = secrets.token_urlsafe(9)
         token = _new_seat_token()
-        game = rules.new_game(clock)
+        game = rules.new_game(clock, opening)
         now = self._stamp()
         held = _token_hash(token)
         row = _seated(
             _GameRow(
-                game_id, game.status.value, None, None, 0, "*", None, None,
+                game_id, game.status.value, None, None, game.ply, "*", None, None,
                 None if clock is None else clock.initial,
                 None if clock is None else clock.increment,
                 None, None, None, 1, now, now, None, None, None, None,
@@ -362,7 +355,8 @@ class ChessHouse:
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 row,
             )
-            return self._state(row, game, [])
+            san = _insert_moves(tx, game_id, rules.new_game(), game, now)
+            return self._state(row, game, san)
 
         return self._changed(self._write(work)), Seat(seat, token)
 
@@ -539,6 +533,21 @@ class ChessHouse:
 
     def abort(self, game_id: object, token: object, *, account_id: int | None = None) -> GameState:
         return self._change(game_id, token, account_id, rules.abort)
+
+
+def _insert_moves(tx: Transaction, game_id: str, before: Game, after: Game, now: str) -> list[str]:
+    """Store the moves ``after`` has beyond ``before``; their SAN, in order."""
+    position = rules.board(before)
+    written = []
+    for ply, uci in enumerate(after.moves[before.ply :], start=before.ply + 1):
+        move = chess.Move.from_uci(uci)
+        written.append(position.san(move))
+        position.push(move)
+        tx.execute(
+            "INSERT INTO chess_moves (game_id, ply, uci, san, played_at) VALUES (?, ?, ?, ?, ?)",
+            (game_id, ply, uci, written[-1], now),
+        )
+    return written
 
 
 def _seated(

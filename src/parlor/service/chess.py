@@ -192,7 +192,11 @@ class Games:
         body = read_body(req, wire.CreateGame)
         clock = None if body.clock is None else Clock(body.clock.initial, body.clock.increment)
         state, seat = self._house.create(
-            body.color, clock, account_id=_account(req), name=_name(req, body.name)
+            body.color,
+            clock,
+            account_id=_account(req),
+            name=_name(req, body.name),
+            opening=body.opening,
         )
         resp.status = falcon.HTTP_201
         resp.location = f"{GAMES}/{state.id}"

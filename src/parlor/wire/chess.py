@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType, field
 
-from parlor.chess.game import MAX_MOVE_TEXT, Color, Status, Termination
+from parlor.chess.game import MAX_MOVE_TEXT, MAX_OPENING, Color, Status, Termination
 from parlor.text import LINE_PATTERN
 from parlor.wire.base import Answer, Request
 
@@ -65,6 +65,12 @@ class CreateGame(Request, frozen=True):
     clock: ClockRequest | None = None
     #: The name others see; a signed-in player's is their account's.
     name: PlayerName | None = None
+    #: Moves already played from the start position (UCI or SAN): the game continues
+    #: after them, as from an imported PGN's last position.
+    opening: Annotated[
+        tuple[Annotated[str, Meta(min_length=1, max_length=MAX_MOVE_TEXT)], ...],
+        Meta(max_length=MAX_OPENING),
+    ] = ()
 
 
 class JoinGame(Request, frozen=True):
