@@ -345,3 +345,108 @@ def test_the_doors_own_refusals_suit_who_asks(json_only: bool, accept: str, medi
         assert json.loads(body)["code"] == "body_too_large"  # as the service names its own
     else:
         assert b"larger than 16 bytes" in body
+
+
+# -- many watchers of one thing: one app call per change ---------------------------------
+
+
+class Watched:
+    """An app that waits on topic "t" until past version 1 and counts how often it runs;
+    ``cookie`` makes each answer set one."""
+
+    def __init__(self, *, cookie: bool = False) -> None:
+        self.calls = 0
+        self.cookie = cookie
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        self.calls += 1
+        if ask_to_wait(environ, "t", 1, 2.0):
+            start_response("204 No Content", [])
+            return []
+        headers = [("Content-Type", "application/json")]
+        if self.cookie:
+            headers.append(("Set-Cookie", f"visit={self.calls}"))
+        start_response("200 OK", headers)
+        return [json.dumps({"call": self.calls}).encode()]
+
+
+def watched(
+    app: Watched, scopes: list[Scope], *, changes: int = 1
+) -> tuple[FrontDoor, list[Proto], list[str]]:
+    """Park one request per scope at once, then move topic "t" past them."""
+    lines: list[str] = []
+    door = FrontDoor(
+        ThreadedApp(lambda publish: AppSetup(app, lambda topics: {}), RequestThreads(2)),
+        log=lines.append,
+        poll_interval=5,
+    )
+    protos = [Proto() for _ in scopes]
+
+    async def main() -> None:
+        door.runner.start(asyncio.get_running_loop())
+        try:
+            tasks = [asyncio.ensure_future(door(s, p)) for s, p in zip(scopes, protos, strict=True)]
+            await asyncio.sleep(0.2)
+            assert door.changes.waiting == len(scopes)
+            for version in range(2, 2 + changes):
+                door.changes.advance("t", version)
+            await asyncio.gather(*tasks)
+        finally:
+            door.runner.stop()
+
+    run_async(main())
+    return door, protos, lines
+
+
+def test_identical_anonymous_watchers_cost_one_app_call_per_change() -> None:
+    app = Watched()
+    _, protos, lines = watched(app, [Scope(query="wait=2") for _ in range(50)])
+    # One call asked the first to wait; the other 49 were parked alike without asking;
+    # the change woke all fifty, and one run answered them.
+    assert app.calls == 2
+    bodies = {proto.sent[0][2] for proto in protos}
+    assert bodies == {b'{"call": 2}'}
+    assert all(proto.sent[0][0] == 200 for proto in protos)
+    assert len(lines) == 49  # the copies are logged by the door; the run by the app
+
+
+@pytest.mark.parametrize(
+    "personal",
+    [("authorization", "Bearer chess_x"), ("cookie", "parlor_visit=1"), ("Cookie", "a=b")],
+)
+def test_a_watcher_with_credentials_or_cookies_is_never_shared(
+    personal: tuple[str, str],
+) -> None:
+    app = Watched()
+    watched(app, [Scope(query="wait=2", headers=[personal]) for _ in range(5)])
+    assert app.calls == 10  # each asked to wait, and each ran again, on its own
+
+
+def test_requests_that_differ_in_a_header_or_the_query_are_not_the_same() -> None:
+    app = Watched()
+    scopes = [
+        Scope(query="wait=2"),
+        Scope(query="wait=2&since=1"),
+        Scope(query="wait=2", headers=[("if-none-match", 'W/"1"')]),
+        Scope(query="wait=2", headers=[("connection", "keep-alive")]),  # the same as the first
+    ]
+    watched(app, scopes)
+    assert app.calls == 6  # three different requests, each asked once and run once
+
+
+def test_an_answer_that_sets_a_cookie_is_never_copied() -> None:
+    app = Watched(cookie=True)
+    _, protos, _ = watched(app, [Scope(query="wait=2") for _ in range(4)])
+    cookies = {dict(proto.sent[0][1])["Set-Cookie"] for proto in protos}
+    assert len(cookies) == 4  # each visitor its own
+
+
+def test_a_park_decision_is_forgotten_once_its_topic_moves_past_it() -> None:
+    door, _ = make_door()
+    from parlor.run.request import Wait
+
+    door.changes.remember("request", Wait("t", 3, 1.0))
+    door.changes.advance("t", 3)  # not past 3: still waits
+    assert door.changes.recall("request") == Wait("t", 3, 1.0)
+    door.changes.advance("t", 4)
+    assert door.changes.recall("request") is None

@@ -136,6 +136,8 @@ class Game:
     status: Status = Status.WAITING
     #: The moves played, in UCI, from the standard start position.
     moves: tuple[str, ...] = ()
+    #: The same moves in SAN, as the score sheet writes them (worked out as they are played).
+    san: tuple[str, ...] = ()
     #: "1-0", "0-1", "1/2-1/2", or "*" while it goes on (and for an aborted game).
     result: str = "*"
     termination: Termination | None = None
@@ -176,7 +178,8 @@ class _Positions:
     """The boards after the move lists seen last, so a game is not replayed at every read.
 
     A memo, not state: a board is a function of its move list, so what is kept
-    changes no answer. Requests run on several threads, hence the lock.
+    changes no answer. Requests run on several threads, hence the lock, and
+    each caller gets its own copy (``_clone``).
     """
 
     def __init__(self, size: int = 256) -> None:
@@ -189,8 +192,16 @@ class _Positions:
             found = self._boards.get(moves)
             if found is not None:
                 self._boards.move_to_end(moves)
-                return found.copy()
+                return _clone(found)
         return None
+
+    def keep(self, moves: tuple[str, ...], position: chess.Board) -> None:
+        """Remember ``position`` as the board after ``moves`` (a copy: the caller keeps theirs)."""
+        with self._lock:
+            self._boards[moves] = _clone(position)
+            self._boards.move_to_end(moves)
+            while len(self._boards) > self._size:
+                self._boards.popitem(last=False)
 
     def after(self, moves: tuple[str, ...]) -> chess.Board:
         found = self._kept(moves)
@@ -203,11 +214,22 @@ class _Positions:
                 position.push(chess.Move.from_uci(uci))
         else:
             position.push(chess.Move.from_uci(moves[-1]))
-        with self._lock:
-            self._boards[moves] = position.copy()
-            while len(self._boards) > self._size:
-                self._boards.popitem(last=False)
+        self.keep(moves, position)
         return position
+
+
+def _clone(position: chess.Board) -> chess.Board:
+    """A copy of ``position`` with its history, sharing the history's Move objects.
+
+    ``Board.copy`` copies every Move of the stack one by one, which at ply 300
+    costs more than the rest of a request; moves are never changed once
+    played, so the lists are copied and the moves shared. (``_stack`` is
+    python-chess's list of earlier states, which repetition checks walk.)
+    """
+    clone = position.copy(stack=False)
+    clone.move_stack = position.move_stack.copy()
+    clone._stack = position._stack.copy()
+    return clone
 
 
 _POSITIONS = _Positions()
@@ -232,17 +254,18 @@ def new_game(clock: Clock | None = None, opening: Sequence[object] = ()) -> Game
     if len(opening) > MAX_OPENING:
         raise NotAllowed(f"a game may start after at most {MAX_OPENING} half-moves")
     position = chess.Board()
-    played = []
+    played, written = [], []
     for number, text in enumerate(opening, start=1):
         try:
             chosen = parse_move(position, text)
         except IllegalMove as error:
             raise IllegalMove(f"opening move {number}: {error.message}", error.legal) from None
+        written.append(position.san(chosen))
         position.push(chosen)
         played.append(chosen.uci())
     if opening and position.outcome(claim_draw=False) is not None:
         raise NotAllowed("the game is over after those moves: there is nothing to continue")
-    return Game(clock=clock, moves=tuple(played))
+    return Game(clock=clock, moves=tuple(played), san=tuple(written))
 
 
 def join(game: Game, now: float) -> Game:
@@ -319,11 +342,15 @@ def move(game: Game, player: Color, text: object, ply: object, now: float) -> Ga
         raise StalePly(f"the game is at ply {game.ply}, not {ply}: read it again, then move")
     position = board(game)
     chosen = parse_move(position, text)
+    written = position.san(chosen)
     position.push(chosen)
     remaining, turn_started = _clock_after_move(game, player, now)
+    moves = (*game.moves, chosen.uci())
+    _POSITIONS.keep(moves, position)  # the next read of the game starts from it
     moved = replace(
         game,
-        moves=(*game.moves, chosen.uci()),
+        moves=moves,
+        san=(*game.san, written),
         # An offer lapses when the offerer's opponent moves instead of answering it.
         draw_offer=None if game.draw_offer is player.other else game.draw_offer,
         remaining=remaining,

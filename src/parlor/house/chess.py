@@ -163,8 +163,6 @@ class Seat:
 class GameState:
     id: str
     game: Game
-    #: Each move as SAN, beside ``game.moves`` (UCI).
-    san: tuple[str, ...]
     #: White's and black's.
     players: tuple[Player, Player]
     version: int
@@ -172,6 +170,11 @@ class GameState:
     updated_at: str
     #: True when an idempotency key matched: the move was applied before, not now.
     replayed: bool = False
+
+    @property
+    def san(self) -> tuple[str, ...]:
+        """Each move as SAN, beside ``game.moves`` (UCI)."""
+        return self.game.san
 
     @property
     def seated(self) -> tuple[bool, bool]:
@@ -238,8 +241,8 @@ class ChessHouse:
         return state
 
     @staticmethod
-    def _load(tx: Transaction, game_id: object, *, lock: bool) -> tuple[_GameRow, Game, list[str]]:
-        """The game's row, the game (moves replayed from the moves table) and its SAN."""
+    def _load(tx: Transaction, game_id: object, *, lock: bool) -> tuple[_GameRow, Game]:
+        """The game's row, and the game with its moves from the moves table."""
         if not isinstance(game_id, str):
             raise UnknownGame(str(game_id))
         found = tx.one(
@@ -253,27 +256,28 @@ class ChessHouse:
         moves = tx.all(
             "SELECT uci, san FROM chess_moves WHERE game_id = ? ORDER BY ply", (game_id,)
         )
-        game = replace(row.game, moves=tuple(str(uci) for uci, _ in moves))
-        return row, game, [str(san) for _, san in moves]
+        game = replace(
+            row.game,
+            moves=tuple(str(uci) for uci, _ in moves),
+            san=tuple(str(san) for _, san in moves),
+        )
+        return row, game
 
     @staticmethod
-    def _state(row: _GameRow, game: Game, san: Sequence[str]) -> GameState:
+    def _state(row: _GameRow, game: Game) -> GameState:
         return GameState(
             id=row.id,
             game=game,
-            san=tuple(san),
             players=row.players,
             version=row.version,
             created_at=row.created_at,
             updated_at=row.updated_at,
         )
 
-    def _save(
-        self, tx: Transaction, row: _GameRow, before: Game, after: Game, san: list[str]
-    ) -> GameState:
+    def _save(self, tx: Transaction, row: _GameRow, before: Game, after: Game) -> GameState:
         """Write ``after`` over ``before``: its new moves, its row, one more version."""
         now = self._stamp()
-        san = [*san, *_insert_moves(tx, row.id, before, after, now)]
+        _insert_moves(tx, row.id, before, after, now)
         white_left, black_left = after.remaining if after.remaining is not None else (None, None)
         saved = row._replace(
             status=after.status.value,
@@ -297,7 +301,7 @@ class ChessHouse:
              saved.turn_started, saved.version, saved.updated_at, saved.white_account,
              saved.black_account, saved.white_name, saved.black_name, saved.id),
         )  # fmt: skip
-        return self._state(saved, after, san)
+        return self._state(saved, after)
 
     def _change(
         self,
@@ -309,9 +313,9 @@ class ChessHouse:
         """Load and lock the game, find the player, apply ``act``, save."""
 
         def work(tx: Transaction) -> GameState:
-            row, game, san = self._load(tx, game_id, lock=True)
+            row, game = self._load(tx, game_id, lock=True)
             player = _seat_of(row, game, token, account_id)
-            return self._save(tx, row, game, act(game, player, self.clock()), san)
+            return self._save(tx, row, game, act(game, player, self.clock()))
 
         return self._changed(self._write(work))
 
@@ -355,8 +359,8 @@ class ChessHouse:
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 row,
             )
-            san = _insert_moves(tx, game_id, rules.new_game(), game, now)
-            return self._state(row, game, san)
+            _insert_moves(tx, game_id, rules.new_game(), game, now)
+            return self._state(row, game)
 
         return self._changed(self._write(work)), Seat(seat, token)
 
@@ -367,14 +371,12 @@ class ChessHouse:
         token = _new_seat_token()
 
         def work(tx: Transaction) -> tuple[GameState, Seat]:
-            row, game, san = self._load(tx, game_id, lock=True)
+            row, game = self._load(tx, game_id, lock=True)
             if game.status is not Status.WAITING:
                 raise NotAllowed("both seats of this game are taken: watch it, or start another")
             free = Color.WHITE if row.white_token is None else Color.BLACK
             seated = _seated(row, free, _token_hash(token), account_id, name)
-            return self._save(tx, seated, game, rules.join(game, self.clock()), san), Seat(
-                free, token
-            )
+            return self._save(tx, seated, game, rules.join(game, self.clock())), Seat(free, token)
 
         state, seat = self._write(work)
         return self._changed(state), seat
@@ -382,18 +384,14 @@ class ChessHouse:
     def game(self, game_id: object) -> GameState:
         """The game as it stands now (a flag that fell is recorded first)."""
         with self.db.transaction(write=False) as tx:
-            row, game, san = self._load(tx, game_id, lock=False)
+            row, game = self._load(tx, game_id, lock=False)
         if rules.at(game, self.clock()) == game:
-            return self._state(row, game, san)
+            return self._state(row, game)
 
         def work(tx: Transaction) -> GameState:  # the flag fell: say so, once, for everyone
-            row, game, san = self._load(tx, game_id, lock=True)
+            row, game = self._load(tx, game_id, lock=True)
             after = rules.at(game, self.clock())
-            return (
-                self._state(row, game, san)
-                if after == game
-                else self._save(tx, row, game, after, san)
-            )
+            return self._state(row, game) if after == game else self._save(tx, row, game, after)
 
         return self._changed(self._write(work))
 
@@ -484,7 +482,7 @@ class ChessHouse:
         """
 
         def work(tx: Transaction) -> GameState:
-            row, game, san = self._load(tx, game_id, lock=True)
+            row, game = self._load(tx, game_id, lock=True)
             player = _seat_of(row, game, token, account_id)
             fingerprint = f"{player.value}:{ply!r}:{text!r}"
             if idempotency_key is not None:
@@ -495,7 +493,7 @@ class ChessHouse:
                 if found is not None:
                     if found[0] != fingerprint:
                         raise MoveKeyReused(idempotency_key)
-                    return replace(self._state(row, game, san), replayed=True)
+                    return replace(self._state(row, game), replayed=True)
             after = rules.move(game, player, text, ply, self.clock())
             if idempotency_key is not None:
                 tx.execute(
@@ -503,7 +501,7 @@ class ChessHouse:
                     " VALUES (?, ?, ?, ?)",
                     (row.id, idempotency_key, fingerprint, self._stamp()),
                 )
-            return self._save(tx, row, game, after, san)
+            return self._save(tx, row, game, after)
 
         state = self._write(work)
         return state if state.replayed else self._changed(state)
@@ -535,19 +533,13 @@ class ChessHouse:
         return self._change(game_id, token, account_id, rules.abort)
 
 
-def _insert_moves(tx: Transaction, game_id: str, before: Game, after: Game, now: str) -> list[str]:
-    """Store the moves ``after`` has beyond ``before``; their SAN, in order."""
-    position = rules.board(before)
-    written = []
-    for ply, uci in enumerate(after.moves[before.ply :], start=before.ply + 1):
-        move = chess.Move.from_uci(uci)
-        written.append(position.san(move))
-        position.push(move)
+def _insert_moves(tx: Transaction, game_id: str, before: Game, after: Game, now: str) -> None:
+    """Store the moves ``after`` has beyond ``before``, in both notations."""
+    for ply in range(before.ply + 1, after.ply + 1):
         tx.execute(
             "INSERT INTO chess_moves (game_id, ply, uci, san, played_at) VALUES (?, ?, ?, ?, ?)",
-            (game_id, ply, uci, written[-1], now),
+            (game_id, ply, after.moves[ply - 1], after.san[ply - 1], now),
         )
-    return written
 
 
 def _seated(

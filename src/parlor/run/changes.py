@@ -21,12 +21,14 @@ Two ways a change is heard of, both on the loop's thread:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 
-from parlor.run.request import Topic, report_unexpected
+from parlor.run.request import Topic, Wait, report_unexpected
 
 #: Given the topics someone waits on, their current versions (missing: unknown).
 AsyncVersions = Callable[[Sequence[Topic]], Awaitable[Mapping[Topic, int]]]
+#: The most park decisions remembered (``remember``); past it they are all forgotten.
+MAX_REMEMBERED = 4096
 
 
 class Changes:
@@ -37,6 +39,9 @@ class Changes:
         self.poll_interval = poll_interval
         self._waiters: dict[Topic, list[tuple[int, asyncio.Future[None]]]] = {}
         self._poller: asyncio.Task[None] | None = None
+        # Park decisions by request (``remember``), and the requests each topic holds.
+        self._decided: dict[Hashable, Wait] = {}
+        self._decided_by_topic: dict[Topic, set[Hashable]] = {}
 
     @property
     def waiting(self) -> int:
@@ -48,6 +53,37 @@ class Changes:
         for since, future in self._waiters.get(topic, ()):
             if version > since and not future.done():
                 future.set_result(None)
+        decided = self._decided_by_topic.get(topic)
+        if decided:  # the decisions to wait for less than this version are stale now
+            for request in [r for r in decided if self._stale(r, version)]:
+                decided.discard(request)
+                self._decided.pop(request, None)
+            if not decided:
+                del self._decided_by_topic[topic]
+
+    def remember(self, request: Hashable, wait: Wait) -> None:
+        """The app asked ``request`` to wait: the same request may wait without asking it,
+        until ``wait.topic`` changes (``recall``).
+
+        This is what lets a thousand watchers of one game ask again after each
+        move at the cost of one app call, not a thousand. A change this loop
+        does not hear of at once (made in another worker) reaches it by the
+        poller, which watches every topic someone waits on, so a request
+        parked on a stale decision is woken within ``poll_interval``.
+        """
+        if len(self._decided) >= MAX_REMEMBERED:
+            self._decided.clear()
+            self._decided_by_topic.clear()
+        self._decided[request] = wait
+        self._decided_by_topic.setdefault(wait.topic, set()).add(request)
+
+    def _stale(self, request: Hashable, version: int) -> bool:
+        wait = self._decided.get(request)
+        return wait is None or wait.since < version
+
+    def recall(self, request: Hashable) -> Wait | None:
+        """The wait the app asked of ``request`` before, while its topic has not changed."""
+        return self._decided.get(request)
 
     async def wait(self, topic: Topic, since: int, timeout: float) -> bool:
         """Until ``topic`` passes version ``since`` (True) or ``timeout`` seconds pass (False)."""

@@ -21,6 +21,11 @@ Granian runs this RSGI app in each worker. For every request it
    front door waits on its loop, holding no thread, and runs the request again
    (without that key) once the topic moves past ``since`` or the time is up.
    Behind any other WSGI server the key is absent and the app answers at once.
+   An anonymous GET (no credentials, no cookies) is the same request for
+   everyone who sends it, so the door remembers that the app asked it to wait
+   and parks the next one alike without asking, until its topic changes; and
+   the identical requests one change wakes share one run of the app
+   (``_shared_key``): a thousand watchers of one game cost one app call per move.
 
 The apps stay WSGI: Falcon and the seed's pipes run unchanged in-process in
 the tests, and under any PEP 3333 server.
@@ -31,7 +36,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any, Protocol
 
@@ -60,6 +65,33 @@ def cache_view(request: Request) -> WSGIEnvironment:
         key = "HTTP_" + name.upper().replace("-", "_")
         view[key] = f"{view[key]}, {value}" if key in view else value  # RFC 9110 §5.3
     return view
+
+
+#: Headers that make a GET someone's own: never shared.
+_PERSONAL = frozenset({"authorization", "cookie"})
+#: Headers about the connection, not the request: left out of what makes two the same.
+_HOP = frozenset({"connection", "keep-alive", "te"})
+
+
+def _shared_key(request: Request) -> Hashable | None:
+    """What makes ``request`` the same request as another's, if it may be shared at all.
+
+    Only an anonymous GET may: one with no credentials and no cookies, whose
+    answer cannot depend on who sends it. Two are the same when their path,
+    query and headers are (the connection's own headers aside), so a
+    conditional or differently negotiated GET is never answered with
+    another's reply.
+    """
+    if request.method != "GET":
+        return None
+    kept = []
+    for name, value in request.headers:
+        lowered = name.lower()
+        if lowered in _PERSONAL:
+            return None
+        if lowered not in _HOP:
+            kept.append((lowered, value))
+    return (request.path, request.query_string, tuple(sorted(kept)))
 
 
 def _phrase(status: int) -> str:
@@ -157,6 +189,9 @@ class FrontDoor:
         self.cache = cache
         self.json_only = json_only
         self.changes = Changes(runner.versions, poll_interval=poll_interval)
+        #: App calls in flight by ``_shared_key``: first asks, and runs of woken requests.
+        self._asking: dict[Hashable, asyncio.Future[Reply]] = {}
+        self._rerunning: dict[Hashable, asyncio.Future[Reply]] = {}
         self.limits = limits or BodyLimits()
         self.proxies = proxies or TrustedProxies()
         self._log = log
@@ -223,15 +258,21 @@ class FrontDoor:
             self._send(proto, Reply(int(status_line[:3]), hit_headers, hit_body))
             self._log_own(scope, int(status_line[:3]), received_at)
             return
-        reply = await self._call(request, allow_wait=True)
+        shared = _shared_key(request)
+        decided = None if shared is None else self.changes.recall(shared)
+        copied = False
+        if decided is not None:  # as the app answered this same request: wait
+            reply = Reply(204, [], b"", decided)
+        else:
+            reply, copied = await self._shared_call(request, shared, view, allow_wait=True)
+            if reply.wait is not None and shared is not None:
+                self.changes.remember(shared, reply.wait)
         if reply.wait is not None:
             if not await self._park(reply, proto):
                 return  # the client left while it waited
-            reply = await self._call(request, allow_wait=False)
-        if view is not None and reply is not _APP_GONE:
-            reply = self._through_cache(view, reply)
+            reply, copied = await self._shared_call(request, shared, view, allow_wait=False)
         self._send(proto, reply)
-        if reply is _APP_GONE:  # the app could not log it
+        if copied or reply is _APP_GONE:  # no app logged it
             self._log_own(scope, reply.status, received_at)
 
     __call__ = __rsgi__
@@ -258,6 +299,48 @@ class FrontDoor:
         for topic, version in reply.changes:
             self.changes.advance(topic, version)
         return reply
+
+    async def _shared_call(
+        self,
+        request: Request,
+        shared: Hashable | None,
+        view: WSGIEnvironment | None,
+        *,
+        allow_wait: bool,
+    ) -> tuple[Reply, bool]:
+        """The app's reply to ``request``, and whether it is a copy of another's.
+
+        Identical anonymous requests (``_shared_key``) in flight at once share
+        one run of the app: a move wakes every watcher of the game together,
+        and each asks again a moment later, all with the same request, which
+        the app would answer each the same.
+        """
+        if shared is None:
+            return await self._answer(request, view, allow_wait), False
+        flights = self._asking if allow_wait else self._rerunning
+        running = flights.get(shared)
+        if running is None:
+            running = asyncio.ensure_future(self._answer(request, view, allow_wait))
+            flights[shared] = running
+            running.add_done_callback(lambda _: flights.pop(shared, None))
+            return await asyncio.shield(running), False
+        reply = await asyncio.shield(running)
+        if any(name.lower() == "set-cookie" for name, _ in reply.headers):
+            # A cookie is one visitor's (a new session, say): never copied to another.
+            return await self._answer(request, view, allow_wait), False
+        return reply, reply is not _APP_GONE
+
+    async def _answer(
+        self, request: Request, view: WSGIEnvironment | None, allow_wait: bool
+    ) -> Reply:
+        reply = await self._call(request, allow_wait=allow_wait)
+        return reply if reply.wait is not None else self._kept(view, reply)
+
+    def _kept(self, view: WSGIEnvironment | None, reply: Reply) -> Reply:
+        """``reply`` through the door's cache, when the request was one it looks at."""
+        if view is None or reply is _APP_GONE:
+            return reply
+        return self._through_cache(view, reply)
 
     async def _park(self, reply: Reply, proto: HTTPProtocol) -> bool:
         """Wait for what the reply asks; False if the client left meanwhile."""

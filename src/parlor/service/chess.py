@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from datetime import datetime
 
 import falcon
+import msgspec
 
 from parlor.chess import game as rules
 from parlor.chess.game import Clock, Color, Status
@@ -75,30 +77,49 @@ def _clock(clock: Clock | None) -> wire.Clock | None:
 
 
 def represent(state: GameState, now: float) -> wire.Game:
+    """The game as the wire writes it, its clocks as of ``now``."""
+    answer = _answer(state)
+    clocks = rules.clocks_at(state.game, now)
+    if clocks is None or answer.clocks is None or answer.clocks.running is None:
+        return answer
+    return msgspec.structs.replace(
+        answer,
+        clocks=wire.Clocks(
+            white=round(clocks[0], 3), black=round(clocks[1], 3), running=answer.clocks.running
+        ),
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _answer(state: GameState) -> wire.Game:
+    """The answer for one version of a game, worked out once: python-chess's legal moves,
+    FEN and repetition checks cost more than the rest of a request, and a move wakes
+    every watcher of the game to read the same version. (A running clock is set apart,
+    in ``represent``.)"""
     game = state.game
     position = state.board
-    clocks = rules.clocks_at(game, now)
     active = game.status is Status.ACTIVE
+    stored = game.remaining
     return wire.Game(
         id=state.id,
         status=game.status,
         fen=position.fen(),
-        moves=tuple(wire.Move(uci=u, san=s) for u, s in zip(game.moves, state.san, strict=True)),
+        moves=tuple(wire.Move(uci=u, san=s) for u, s in zip(game.moves, game.san, strict=True)),
         ply=game.ply,
         turn=game.turn,
         check=position.is_check(),
         result=game.result,  # type: ignore[arg-type]  # the rules write only these four
         termination=game.termination,
         draw_offer=game.draw_offer,
-        can_claim_draw=active and (position.is_repetition(3) or position.halfmove_clock >= 100),
+        can_claim_draw=active and (position.halfmove_clock >= 100 or position.is_repetition(3)),
         players=_players(state.players),
         clock=_clock(game.clock),
         clocks=(
             None
-            if clocks is None
+            if stored is None
             else wire.Clocks(
-                white=round(clocks[0], 3),
-                black=round(clocks[1], 3),
+                white=round(stored[0], 3),
+                black=round(stored[1], 3),
                 running=game.turn if active and game.turn_started is not None else None,
             )
         ),

@@ -1,0 +1,305 @@
+"""Chess moves: the house at ply 10 and 300, and move round-trips over REST beside hello-world.
+
+Three measurements:
+
+- **house**: in-process on SQLite, a move and a read of a game at ply 10 and at
+  ply 300 (the state is the move list: a read must not cost the length of the
+  game), beside the anchor, python-chess replaying the same moves into a board.
+- **REST**: move round-trips per second on a real `parlor service`, 200 games in
+  parallel, `wrk -t1 -c32`: a Lua script keeps each game's next move and ply,
+  learns each answer's ply from its body, and sends the game's next move as
+  the right player (Bearer seat token). Beside it, in alternating rounds, the
+  hello-world anchor (bench/rest_bet.py's) on the same server settings. Bar:
+  moves at ≥ 10% of hello-world's requests/s.
+- **rules**: a bare python-chess push + outcome loop, the ceiling any server
+  of these rules has, in moves per second on one core.
+
+    .venv/bin/python bench/chess_moves.py [--seconds 10] [--rounds 3] [--write-md]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+import chess
+from rich.console import Console
+
+from mdsection import replace_section
+from rest_bet import CONNECTIONS, LUA_REPORT, THREADS, free_port, load_arguments, server, wrk
+
+SECTION = "Chess: moves at ply 10 and 300, and move round-trips over REST"
+GAMES = 200
+#: Half-moves each benchmark game can take: more than a round plays.
+LENGTH = 400
+
+
+def quiet_game(length: int, seed: int) -> list[str]:
+    """``length`` legal half-moves (UCI) after which the game is still going: a random
+    walk that avoids every move ending the game, so the rules never stop it."""
+    rng = random.Random(seed)
+    board = chess.Board()
+    moves: list[str] = []
+    while len(moves) < length:
+        candidates = list(board.legal_moves)
+        rng.shuffle(candidates)
+        for move in candidates:
+            board.push(move)
+            if board.outcome(claim_draw=False) is None and not board.is_repetition(4):
+                moves.append(move.uci())
+                break
+            board.pop()
+        else:  # boxed in: start over from another seed
+            return quiet_game(length, seed + 1_000)
+    return moves
+
+
+# -- the house, in-process ---------------------------------------------------------------
+
+
+def house_figures(work: Path, rounds: int) -> dict[str, float]:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+    from parlor.chess import game as rules
+    from parlor.house.chess import ChessHouse
+    from parlor.store.db import open_database
+    from parlor.store.schema import migrate
+
+    db = open_database(f"sqlite:///{work / 'house.db'}")
+    migrate(db)
+    house = ChessHouse(db)
+    moves = quiet_game(320, 1)
+    figures: dict[str, list[float]] = {}
+    for ply in (10, 300):
+        for _ in range(rounds):
+            samples_move, samples_read, samples_replay = [], [], []
+            for _ in range(40):
+                state, white = house.create("white", opening=moves[:ply])
+                _, black = house.join(state.id)
+                token = white.token if ply % 2 == 0 else black.token
+                rules._POSITIONS = rules._Positions()  # each read starts cold, as a new worker's
+                started = time.perf_counter()
+                house.game(state.id)
+                samples_read.append(time.perf_counter() - started)
+                started = time.perf_counter()
+                house.move(state.id, token, moves[ply], ply)
+                samples_move.append(time.perf_counter() - started)
+                started = time.perf_counter()
+                board = chess.Board()
+                for uci in moves[: ply + 1]:
+                    board.push_uci(uci)
+                board.outcome()
+                samples_replay.append(time.perf_counter() - started)
+            for name, samples in (
+                ("read", samples_read),
+                ("move", samples_move),
+                ("replay", samples_replay),
+            ):
+                figures.setdefault(f"{name}_{ply}", []).append(statistics.median(samples))
+    db.close()
+    return {name: statistics.median(values) * 1e6 for name, values in figures.items()}
+
+
+# -- the rules alone ---------------------------------------------------------------------
+
+
+def rules_rate(seconds: float = 3.0) -> float:
+    """python-chess push + outcome per second, one core: the anchor's ceiling."""
+    moves = quiet_game(LENGTH, 2)
+    pushed, board, index = 0, chess.Board(), 0
+    deadline = time.perf_counter() + seconds
+    started = time.perf_counter()
+    while time.perf_counter() < deadline:
+        for _ in range(200):
+            if index == len(moves):
+                board, index = chess.Board(), 0
+            board.push_uci(moves[index])
+            board.outcome(claim_draw=False)
+            index += 1
+            pushed += 1
+    return pushed / (time.perf_counter() - started)
+
+
+# -- REST ---------------------------------------------------------------------------------
+
+LUA_MOVES = """
+local games = {%s}
+local index = {}
+for i, g in ipairs(games) do index[g.id] = i; g.ply = g.start end
+-- The games whose answer has come back, first in first out: each is sent its next move.
+local queue, first, last = {}, 1, 0
+local function push(i) last = last + 1; queue[last] = i end
+local function pop() local i = queue[first]; queue[first] = nil; first = first + 1; return i end
+for i = 1, #games do push(i) end
+
+request = function()
+  local g = games[pop()]
+  local token = (g.ply %% 2 == 0) and g.white or g.black
+  local body = '{"move":"' .. g.moves[g.ply + 1] .. '","ply":' .. g.ply .. '}'
+  return wrk.format("POST", "/api/v1/chess/games/" .. g.id .. "/moves",
+    {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token}, body)
+end
+
+response = function(status, headers, body)
+  local id = string.match(body, '"game":"([^"]+)"')
+  local ply = tonumber(string.match(body, '"ply":(%%d+)'))
+  if status == 201 and id and ply then
+    games[index[id]].ply = ply
+    push(index[id])
+  end
+end
+"""
+
+
+def lua_games(base: str, moves: list[str], start: int) -> str:
+    """Start GAMES games at ``start`` plies into ``moves``, both seats taken; as Lua tables."""
+    entries = []
+    for n in range(GAMES):
+        made = _post(f"{base}/api/v1/chess/games", {"color": "white", "opening": moves[:start]})
+        game_id = made["game"]["game"]
+        joined = _post(f"{base}/api/v1/chess/games/{game_id}/join", {})
+        listed = ",".join(f'"{m}"' for m in moves)
+        entries.append(
+            f'{{id="{game_id}", white="{made["token"]}", black="{joined["token"]}",'
+            f" start={start}, moves={{{listed}}}}}"
+        )
+        del n
+    return ",\n".join(entries)
+
+
+def _post(url: str, body: object) -> dict[str, object]:
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request) as response:
+        answer: dict[str, object] = json.load(response)
+        return answer
+
+
+def main() -> None:
+    args = load_arguments(__doc__)
+    console = Console()
+    work = Path(tempfile.mkdtemp(prefix="parlor-bench-chess-"))
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{Path(__file__).resolve().parent}{os.pathsep}"
+        f"{os.environ.get('PYTHONPATH', '')}",
+    }
+    with console.status("the house: a move and a read at ply 10 and 300"):
+        house = house_figures(work, args.rounds)
+    with console.status("the rules alone: python-chess push + outcome"):
+        ceiling = rules_rate()
+
+    python = sys.executable
+    hello_port, parlor_port = free_port(), free_port()
+    hello_argv = [
+        python, "-c",
+        "from parlor.run.serve import run_wsgi; "
+        f"run_wsgi('hello_app:create', host='127.0.0.1', port={hello_port},"
+        f" workers=1, label='hello', threads={THREADS})",
+    ]  # fmt: skip
+    parlor_argv = [
+        python, "-m", "parlor", "service", "--port", str(parlor_port),
+        "--database", f"sqlite:///{work / 'rest.db'}",
+    ]  # fmt: skip
+    hello_script = work / "hello.lua"
+    hello_script.write_text(LUA_REPORT)
+    moves = quiet_game(LENGTH, 3)
+    results: dict[str, list[dict[str, float]]] = {"hello": [], "moves": []}
+    with console.status("") as status:
+        for round_ in range(1, args.rounds + 1):
+            status.update(f"round {round_}/{args.rounds}: hello-world")
+            with server(hello_argv, hello_port, work / "hello.log", env):
+                results["hello"].append(
+                    wrk(f"http://127.0.0.1:{hello_port}/hello", hello_script, args.seconds)
+                )
+            status.update(f"round {round_}/{args.rounds}: moves in {GAMES} games")
+            with server(parlor_argv, parlor_port, work / "parlor.log", env):
+                script = work / f"moves{round_}.lua"
+                start = 10  # every game is at least 10 plies in, then runs on
+                script.write_text(
+                    LUA_MOVES % lua_games(f"http://127.0.0.1:{parlor_port}", moves, start)
+                    + LUA_REPORT
+                )
+                results["moves"].append(
+                    wrk(f"http://127.0.0.1:{parlor_port}/", script, args.seconds)
+                )
+    errors = sum(r["errors"] for rs in results.values() for r in rs)
+    if errors:
+        raise SystemExit(f"{errors} requests failed: see {work}/*.log")
+    med = {
+        name: {key: statistics.median(r[key] for r in rs) for key in ("rps", "p50_ms", "p99_ms")}
+        for name, rs in results.items()
+    }
+    ratios = [m["rps"] / h["rps"] for m, h in zip(results["moves"], results["hello"], strict=True)]
+    ratio = med["moves"]["rps"] / med["hello"]["rps"]
+    verdict = "PASS" if ratio >= 0.10 else "FAIL"
+    console.print(
+        f"house (µs): read {house['read_10']:.0f} at ply 10, {house['read_300']:.0f} at 300;"
+        f" move {house['move_10']:.0f} at 10, {house['move_300']:.0f} at 300"
+        f" (python-chess replay: {house['replay_10']:.0f}, {house['replay_300']:.0f})"
+    )
+    console.print(
+        f"REST: {med['moves']['rps']:,.0f} moves/s beside hello-world {med['hello']['rps']:,.0f}"
+        f" req/s = {ratio:.1%} (rounds {min(ratios):.1%}–{max(ratios):.1%}; bar 10%: {verdict});"
+        f" python-chess alone: {ceiling:,.0f} push+outcome/s"
+    )
+    if args.write_md:
+        write_markdown(house, med, ratio, ratios, verdict, ceiling, args)
+
+
+def write_markdown(
+    house: dict[str, float],
+    med: dict[str, dict[str, float]],
+    ratio: float,
+    ratios: list[float],
+    verdict: str,
+    ceiling: float,
+    args: object,
+) -> None:
+    seconds, rounds = getattr(args, "seconds"), getattr(args, "rounds")  # noqa: B009
+    body = f"""## {SECTION}
+
+Measured {datetime.now(UTC):%Y-%m-%d} on the 2-core machine, Python {platform.python_version()},
+python-chess {chess.__version__}; `bench/chess_moves.py`.
+
+**The house** (in-process, SQLite; medians of {rounds} rounds of 40 games each). A read
+replays the game's moves from the store into a board (the position cache is emptied
+before it, as in a new worker); a move then costs one push on the position before it.
+Beside each, the anchor: python-chess alone replaying the same moves.
+
+| at ply | read | move | python-chess replay (anchor) |
+| ---: | ---: | ---: | ---: |
+| 10 | {house["read_10"]:.0f} µs | {house["move_10"]:.0f} µs | {house["replay_10"]:.0f} µs |
+| 300 | {house["read_300"]:.0f} µs | {house["move_300"]:.0f} µs | {house["replay_300"]:.0f} µs |
+
+**Move round-trips over REST.** One `parlor service` (SQLite, 1 worker, {THREADS} request
+threads), {GAMES} games in parallel, each move sent by its player with a Bearer seat token as
+the answer to the previous one arrives (`wrk -t1 -c{CONNECTIONS} -d{seconds}s`, a Lua script
+that reads each answer's ply); beside it, hello-world Falcon on plain Granian WSGI, the same
+worker and thread counts; {rounds} alternating rounds, medians; no request failed.
+
+| server | requests/s | p50 latency | p99 latency |
+| --- | ---: | ---: | ---: |
+| hello-world Falcon (anchor) | {med["hello"]["rps"]:,.0f} | {med["hello"]["p50_ms"]:.2f} ms | {med["hello"]["p99_ms"]:.2f} ms |
+| parlor `POST /api/v1/chess/games/{{id}}/moves` | {med["moves"]["rps"]:,.0f} | {med["moves"]["p50_ms"]:.2f} ms | {med["moves"]["p99_ms"]:.2f} ms |
+
+**Ratio: {ratio:.1%}** of hello-world (rounds: {", ".join(f"{r:.1%}" for r in ratios)}).
+Bar (≥ 10%): **{verdict}**. The rules' own ceiling, python-chess push + outcome on one
+core: {ceiling:,.0f} moves/s.
+
+Reproduce (needs `wrk`): `.venv/bin/python bench/chess_moves.py --seconds {seconds} --rounds {rounds} --write-md`
+"""  # noqa: E501
+    replace_section(SECTION, body)
+
+
+if __name__ == "__main__":
+    main()
