@@ -237,3 +237,46 @@ def test_a_player_leaves_and_resumes_with_the_token(
     assert again.finish() == 0, again.output
     assert black.finish() == 0, black.output
     black.wait_for("0-1: black wins by resignation")
+
+
+def test_web_pages_wait_for_moves_without_holding_a_thread(server: ParlorProcess) -> None:
+    """Twenty browser long polls on the web app, four times its request threads: none
+    holds one, so a page still answers at once; a move wakes all twenty."""
+    with ChessClient(server.base_url) as client:
+        made = client.create_game("white")
+        joined = client.join(made.game.id)
+        version = joined.game.version
+        answers: list[dict[str, object]] = []
+
+        def poll() -> None:
+            with httpx.Client(base_url=server.web_url, timeout=30) as web:
+                answer = web.get(f"/chess/{made.game.id}/state", params={"since": version})
+                assert answer.status_code == 200, answer.text
+                answers.append(answer.json())
+
+        threads = [threading.Thread(target=poll) for _ in range(20)]
+        for thread in threads:
+            thread.start()
+        time.sleep(1.5)  # all parked
+        with httpx.Client(base_url=server.web_url, timeout=10) as web:
+            started = time.perf_counter()
+            assert web.get("/chess").status_code == 200
+            assert time.perf_counter() - started < 2.0
+        assert answers == []  # still waiting
+        client.move(made.game.id, "e4", 0, token=made.token)
+        for thread in threads:
+            thread.join(15)
+    assert len(answers) == 20
+    assert {a["version"] for a in answers} == {version + 1}
+
+
+def test_many_versions_are_read_in_one_request(shared_server: ParlorProcess) -> None:
+    with ChessClient(shared_server.base_url) as client:
+        games = [client.create_game("white").game for _ in range(3)]
+        assert client.versions([g.id for g in games] + ["no-such-game"]) == {
+            g.id: g.version for g in games
+        }
+        assert client.versions([]) == {}
+    with httpx.Client(base_url=shared_server.base_url) as http:
+        too_many = http.get("/api/v1/chess/versions", params=[("game", "x")] * 101)
+        assert too_many.status_code == 400

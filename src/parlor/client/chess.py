@@ -26,11 +26,12 @@ import httpx
 
 from parlor.client.auth import Bearer
 from parlor.client.http import ServiceClient, long_poll, segment
-from parlor.wire.chess import DrawAction, Game, GameList, SeatGrant, SeatView
+from parlor.wire.chess import DrawAction, Game, GameList, GameVersions, SeatGrant, SeatView
 
 __all__ = ["ChessClient", "Game", "GameList", "SeatGrant", "board"]
 
 GAMES = "/api/v1/chess/games"
+VERSIONS = "/api/v1/chess/versions"
 MY_GAMES = "/api/v1/accounts/me/chess/games"
 
 
@@ -42,8 +43,10 @@ def board(game: Game) -> chess.Board:
     return position
 
 
-def _seat(token: str | None) -> httpx.Auth | None:
-    return None if token is None else Bearer(token)
+def _seat(token: str | None, auth: httpx.Auth | None = None) -> httpx.Auth | None:
+    """How a player's request is signed: the seat's token, else ``auth`` (an account's),
+    else the client's own."""
+    return auth if token is None else Bearer(token)
 
 
 class ChessClient(ServiceClient):
@@ -131,6 +134,7 @@ class ChessClient(ServiceClient):
         ply: int,
         *,
         token: str | None = None,
+        auth: httpx.Auth | None = None,
         idempotency_key: str | None = None,
     ) -> Game:
         """Play ``move`` (UCI or SAN) in the position after ``ply`` half-moves.
@@ -146,37 +150,69 @@ class ChessClient(ServiceClient):
             repeatable=True,
             body={"move": move, "ply": ply},
             headers={"Idempotency-Key": key},
-            auth=_seat(token),
+            auth=_seat(token, auth),
         )
 
-    def seat(self, game_id: str, *, token: str | None = None) -> SeatView:
-        """Which side the token (or the client's account) holds in the game."""
+    def seat(
+        self, game_id: str, *, token: str | None = None, auth: httpx.Auth | None = None
+    ) -> SeatView:
+        """Which side the token (or the account) holds in the game."""
         return self._call(
-            "GET", f"{GAMES}/{segment(game_id)}/seat", SeatView, repeatable=True, auth=_seat(token)
+            "GET",
+            f"{GAMES}/{segment(game_id)}/seat",
+            SeatView,
+            repeatable=True,
+            auth=_seat(token, auth),
         )
 
-    def resign(self, game_id: str, *, token: str | None = None) -> Game:
-        return self._act(game_id, "resign", {}, token)
+    def versions(self, game_ids: Sequence[str]) -> dict[str, int]:
+        """The current version of each game named that exists (at most 100)."""
+        if not game_ids:
+            return {}
+        answer = self._call(
+            "GET",
+            VERSIONS,
+            GameVersions,
+            repeatable=True,
+            params=httpx.QueryParams([("game", game_id) for game_id in game_ids]),
+        )
+        return dict(answer.versions)
 
-    def draw(self, game_id: str, action: DrawAction, *, token: str | None = None) -> Game:
+    def resign(
+        self, game_id: str, *, token: str | None = None, auth: httpx.Auth | None = None
+    ) -> Game:
+        return self._act(game_id, "resign", {}, _seat(token, auth))
+
+    def draw(
+        self,
+        game_id: str,
+        action: DrawAction,
+        *,
+        token: str | None = None,
+        auth: httpx.Auth | None = None,
+    ) -> Game:
         """``offer``, ``accept``, ``decline`` or ``claim`` a draw."""
-        return self._act(game_id, "draw", {"action": action}, token)
+        return self._act(game_id, "draw", {"action": action}, _seat(token, auth))
 
-    def abort(self, game_id: str, *, token: str | None = None) -> Game:
-        return self._act(game_id, "abort", {}, token)
+    def abort(
+        self, game_id: str, *, token: str | None = None, auth: httpx.Auth | None = None
+    ) -> Game:
+        return self._act(game_id, "abort", {}, _seat(token, auth))
 
     def pgn(self, game_id: str) -> str:
         """The game in PGN."""
         return self._call("GET", f"{GAMES}/{segment(game_id)}/pgn", str, repeatable=True)
 
-    def _act(self, game_id: str, action: str, body: dict[str, str], token: str | None) -> Game:
+    def _act(
+        self, game_id: str, action: str, body: dict[str, str], auth: httpx.Auth | None
+    ) -> Game:
         return self._call(
             "POST",
             f"{GAMES}/{segment(game_id)}/{action}",
             Game,
             repeatable=False,
             body=body,
-            auth=_seat(token),
+            auth=auth,
         )
 
 

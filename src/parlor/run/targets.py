@@ -9,7 +9,8 @@ versions.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from parlor.run.appprocess import AppProcess
 from parlor.run.bodies import BodyLimits
@@ -19,6 +20,9 @@ from parlor.run.request import AppSetup, Publish, Topic
 from parlor.settings import Settings
 from parlor.wsgi.accesslog import BackgroundWriter
 from parlor.wsgi.cache import HttpCache
+
+if TYPE_CHECKING:
+    from parlor.client import ChessClient
 
 
 def front_door(runner: AppRunner, settings: Settings, *, pages: bool = False) -> FrontDoor:
@@ -82,10 +86,31 @@ def service_app(publish: Publish) -> AppSetup:
 
 
 def web_app(publish: Publish) -> AppSetup:
-    """The web app for people (it waits on nothing)."""
-    from parlor.web.app import app_from_env
+    """The web app for people; a chess page's long poll waits on the game's version, which
+    the door learns from the service (one request for every game someone waits on)."""
+    from parlor.client import ChessClient, RouletteClient
+    from parlor.web.app import web_from_settings
 
-    return AppSetup(app_from_env())
+    settings = Settings.from_env()
+    timeout, base = settings.web_service_timeout, settings.service_base_url
+    chess = ChessClient(base, timeout=timeout, retries=1)
+    app = web_from_settings(settings, RouletteClient(base, timeout=timeout, retries=1), chess=chess)
+    return AppSetup(app, chess_versions(chess))
+
+
+def chess_versions(chess: ChessClient) -> Callable[[Sequence[Topic]], dict[Topic, int]]:
+    """The versions of the chess games among ``topics``, asked of the service."""
+    from parlor.wire.chess import MAX_VERSIONS, topic
+
+    def current(topics: Sequence[Topic]) -> dict[Topic, int]:
+        ids = [t[1] for t in topics if isinstance(t, tuple) and len(t) == 2 and t[0] == "chess"]
+        versions: dict[Topic, int] = {}
+        for start in range(0, len(ids), MAX_VERSIONS):
+            found = chess.versions(ids[start : start + MAX_VERSIONS])
+            versions.update({topic(game_id): v for game_id, v in found.items()})
+        return versions
+
+    return current
 
 
 def one_port() -> FrontDoor:
@@ -106,17 +131,24 @@ def one_port_app(publish: Publish) -> AppSetup:
     """
     import httpx
 
-    from parlor.client import RouletteClient
+    from parlor.client import ChessClient, RouletteClient
     from parlor.web.app import web_from_settings
     from parlor.wsgi.dispatch import Dispatch
 
     service = service_app(publish)
     settings = Settings.from_env()
+    transport = httpx.WSGITransport(app=service.app)
     client = RouletteClient(
         settings.service_base_url,
-        transport=httpx.WSGITransport(app=service.app),
+        transport=transport,
         timeout=settings.web_service_timeout,
         retries=1,
     )
-    web = web_from_settings(settings, client)
+    chess = ChessClient(
+        settings.service_base_url,
+        transport=transport,
+        timeout=settings.web_service_timeout,
+        retries=1,
+    )
+    web = web_from_settings(settings, client, chess=chess)
     return AppSetup(Dispatch({WEB_MOUNT: web}, default=service.app), service.current)

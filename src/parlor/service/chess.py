@@ -44,6 +44,8 @@ from parlor.wsgi.auth import USER, Identity
 from parlor.wsgi.waiting import ask_to_wait
 
 GAMES = f"{PREFIX}/chess/games"
+#: The versions of many games at once.
+VERSIONS = f"{PREFIX}/chess/versions"
 #: The signed-in account's games: under /accounts/me, which only its holder may read.
 MY_GAMES = f"{PREFIX}/accounts/me/chess/games"
 PGN = "application/x-chess-pgn"
@@ -51,9 +53,7 @@ PGN = "application/x-chess-pgn"
 FINISHED_MAX_AGE = 86_400
 
 
-def chess_topic(game_id: str) -> tuple[str, str]:
-    """What a long poll on a game waits on (``parlor.run.changes``)."""
-    return ("chess", game_id)
+chess_topic = wire.topic
 
 
 def etag(state: GameState | GameSummary) -> str:
@@ -261,6 +261,21 @@ def _page(house: ChessHouse, req: falcon.Request, *, account_id: int | None) -> 
     return wire.GameList(games=tuple(summary(g) for g in page))
 
 
+class Versions:
+    """GET: the version of each game named (``?game=…``, repeated): what a watcher that
+    holds many games' pages (the web app's front door) compares, in one request."""
+
+    def __init__(self, house: ChessHouse) -> None:
+        self._house = house
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        asked = req.get_param_as_list("game") or []
+        if len(asked) > wire.MAX_VERSIONS:
+            raise falcon.HTTPInvalidParam(f"ask about at most {wire.MAX_VERSIONS} games", "game")
+        resp.cache_control = ["no-cache"]
+        resp.media = wire.GameVersions(versions=self._house.versions(asked))
+
+
 class OneGame:
     """GET: the game, for players and watchers; a long poll with ``wait`` and ``since``."""
 
@@ -406,6 +421,7 @@ class Pgn:
 def add_chess_routes(app: falcon.App[falcon.Request, falcon.Response], house: ChessHouse) -> None:
     app.add_route(GAMES, Games(house))
     app.add_route(MY_GAMES, MyGames(house))
+    app.add_route(VERSIONS, Versions(house))
     app.add_route(f"{GAMES}/{{game_id}}", OneGame(house))
     app.add_route(f"{GAMES}/{{game_id}}/join", Join(house))
     app.add_route(f"{GAMES}/{{game_id}}/moves", Moves(house))

@@ -22,7 +22,7 @@ from parlor.house.chess import PAGE_MAX as CHESS_PAGE_MAX
 from parlor.service.api import PAGE_MAX
 from parlor.service.api import PREFIX as API
 from parlor.service.bodies import MAX_BODY, MAX_IDEMPOTENCY_KEY
-from parlor.service.chess import GAMES, MY_GAMES, PGN
+from parlor.service.chess import GAMES, MY_GAMES, PGN, VERSIONS
 from parlor.service.problems import PROBLEM_JSON
 from parlor.settings import MAX_ID
 from parlor.wire import accounts as accounts_wire
@@ -883,6 +883,37 @@ def _chess_paths() -> Json:
                 ),
                 parameters=page,
                 security=_ACCOUNT,
+            ),
+        },
+        VERSIONS: {
+            "get": _operation(
+                "getGameVersions",
+                "chess",
+                "The versions of many games",
+                "The current version of each game named (`game`, repeated, at most"
+                f" {chess_wire.MAX_VERSIONS}); games that do not exist are left out. What a"
+                " watcher of many games compares to know which of them changed.",
+                _responses(
+                    {"200": _response("The versions.", _schema("GameVersions"))},
+                    BAD_REQUEST,
+                    BUSY,
+                ),
+                parameters=[
+                    {
+                        "name": "game",
+                        "in": "query",
+                        "required": False,
+                        "description": "A game's id; repeat it for more (one that names no"
+                        " game, the empty one included, is left out of the answer).",
+                        "schema": {
+                            "type": "array",
+                            "items": _string(),
+                            "maxItems": chess_wire.MAX_VERSIONS,
+                        },
+                        "style": "form",
+                        "explode": True,
+                    }
+                ],
             ),
         },
         f"{GAMES}/{{game_id}}": {

@@ -1,6 +1,7 @@
 """The web application for people, as one WSGI app: its pipes, then its pages.
 
-It talks to the REST service only over HTTP, through ``RouletteClient``; its
+It talks to the REST service only over HTTP, through ``RouletteClient`` (and
+``ChessClient`` for the chess pages); its
 own table in the database is the visits store (``parlor.wsgi.sessions``),
 nothing of the game: the seed's "two servers and a client".
 
@@ -21,12 +22,13 @@ from typing import Any
 
 import falcon
 
-from parlor.client import ClientError, RouletteClient
+from parlor.client import ChessClient, ClientError, RouletteClient
 from parlor.settings import Settings
 from parlor.store.db import open_database
 from parlor.store.schema import migrate
 from parlor.store.web_sessions import DatabaseSessions
 from parlor.web import accounts
+from parlor.web.chess import add_chess_routes
 from parlor.web.csrf import CsrfGuard
 from parlor.web.errors import ErrorPages
 from parlor.web.headers import SecurityHeaders
@@ -67,11 +69,18 @@ MAX_FORM_BODY = MAX_RECORD + 16 * 1024
 def create_falcon_app(
     client: RouletteClient,
     *,
+    chess: ChessClient | None = None,
     idle: float = 1200.0,
     max_age: float = 43200.0,
     clock: Callable[[], float] = time.time,
 ) -> falcon.App[falcon.Request, falcon.Response]:
-    """The bare Falcon app: what sits inside the pipes."""
+    """The bare Falcon app: what sits inside the pipes.
+
+    ``chess`` reaches the chess API; by default a client of the roulette
+    client's service, with its timeout.
+    """
+    if chess is None:
+        chess = ChessClient(client.base_url, timeout=client.timeout, retries=1)
     render = Renderer()
     errors = ErrorPages(render)
     # Middleware runs in this order before a resource, and in reverse after it.
@@ -103,6 +112,7 @@ def create_falcon_app(
     app.add_route("/fairness/record", RecordDownload(deps))
     app.add_route("/verify", Verify(deps))
     app.add_route("/static/{name}", Static(render.assets))
+    add_chess_routes(app, deps, chess)
     return app
 
 
@@ -111,6 +121,7 @@ def create_app(
     store: SessionStore,
     *,
     uploads: Path,
+    chess: ChessClient | None = None,
     idle: float = 1200.0,
     max_age: float = 43200.0,
     clock: Callable[[], float] = time.time,
@@ -130,7 +141,7 @@ def create_app(
             app, max_fields=MAX_FORM_FIELDS, max_body=MAX_FORM_BODY, uploads=upload_store
         ),
     ]
-    app: WSGIApp = create_falcon_app(client, idle=idle, max_age=max_age, clock=clock)
+    app: WSGIApp = create_falcon_app(client, chess=chess, idle=idle, max_age=max_age, clock=clock)
     for pipe in reversed(pipeline):
         app = pipe(app)
     return app
@@ -145,8 +156,11 @@ def app_from_env() -> WSGIApp:
     return web_from_settings(settings, client)
 
 
-def web_from_settings(settings: Settings, client: RouletteClient) -> WSGIApp:
-    """The web app as ``settings`` configure it, reaching the service through ``client``."""
+def web_from_settings(
+    settings: Settings, client: RouletteClient, *, chess: ChessClient | None = None
+) -> WSGIApp:
+    """The web app as ``settings`` configure it, reaching the service through ``client``
+    (and ``chess``, by default a client of the same service)."""
     db = open_database(
         settings.database_url,
         busy_timeout=settings.sqlite_busy_timeout,
@@ -157,6 +171,7 @@ def web_from_settings(settings: Settings, client: RouletteClient) -> WSGIApp:
         client,
         DatabaseSessions(db),
         uploads=Path(settings.upload_dir),
+        chess=chess,
         idle=settings.web_idle_timeout,
         max_age=settings.web_max_age,
     )

@@ -14,7 +14,12 @@ request's ``Session`` mapping. What a visit remembers:
 * ``account`` and ``token``: the signed-in player's name, and the bearer
   token the web app holds for them at the service (never shown either);
 * ``flash``: what the page after a POST's 303 should say (PRG: the form's
-  errors and values, or a notice), shown once and then dropped.
+  errors and values, or a notice), shown once and then dropped;
+* ``chess_seats``: the chess seats this visit took, game id to its color and
+  seat token. Like ``session_id``, a token is a bearer credential (the seat's
+  moves), so it stays here: never in a URL, a cookie or a page. A visit may
+  sit at several games; the oldest seats go beyond ``MAX_CHESS_SEATS``;
+* ``chess_replay``: the PGN game last imported, to step through its replay.
 """
 
 from __future__ import annotations
@@ -31,7 +36,11 @@ from parlor.wsgi.sessions import SESSION, Lapse, Session
 STATIC_PREFIX = "/static/"
 #: What a visit keeps about its signed-in player.
 _SIGNED_IN = ("account_id", "account", "token")
+#: What outlives the end of a roulette game: the chess pages are another room.
+_CHESS = ("chess_seats", "chess_replay")
 EXPIRED_PATH = "/expired"
+#: The most chess seats a visit remembers (a bound on the visit's size, not on play).
+MAX_CHESS_SEATS = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,9 +162,57 @@ def end_game(req: falcon.Request, ended: str) -> None:
     """The game is over: the visit goes on under a new id, remembering only which game it
     was (its table and fairness page show it, ended), its form token and who is signed in."""
     session = session_of(req)
-    kept = {k: session[k] for k in (*_SIGNED_IN, "csrf") if k in session}
+    kept = {k: session[k] for k in (*_SIGNED_IN, *_CHESS, "csrf") if k in session}
     session.end()
     session.update(kept, ended=ended)
+
+
+@dataclass(frozen=True, slots=True)
+class ChessSeat:
+    """A seat this visit holds at a chess game."""
+
+    color: str
+    #: The seat's token at the service: it never leaves the server.
+    token: str
+
+
+def _chess_seats(session: Session) -> dict[str, Any]:
+    seats = session.get("chess_seats")
+    return dict(seats) if isinstance(seats, dict) else {}
+
+
+def chess_seat(req: falcon.Request, game_id: str) -> ChessSeat | None:
+    """The seat this visit took at ``game_id``, if it took one."""
+    found = _chess_seats(session_of(req)).get(game_id)
+    if not isinstance(found, dict):
+        return None
+    color, token = found.get("color"), found.get("token")
+    if not isinstance(color, str) or not isinstance(token, str):
+        return None
+    return ChessSeat(color, token)
+
+
+def take_chess_seat(req: falcon.Request, game_id: str, seat: ChessSeat) -> None:
+    """Remember a seat just granted; the visit's oldest seat goes when it holds too many."""
+    session = session_of(req)
+    seats = _chess_seats(session)
+    seats.pop(game_id, None)
+    seats[game_id] = {"color": seat.color, "token": seat.token}
+    while len(seats) > MAX_CHESS_SEATS:
+        seats.pop(next(iter(seats)))
+    session["chess_seats"] = seats
+
+
+def chess_replay(req: falcon.Request) -> dict[str, str] | None:
+    """The imported game this visit replays, as ``keep_chess_replay`` stored it."""
+    found = session_of(req).get("chess_replay")
+    if not isinstance(found, dict) or not all(isinstance(v, str) for v in found.values()):
+        return None
+    return dict(found)
+
+
+def keep_chess_replay(req: falcon.Request, replay: Mapping[str, str]) -> None:
+    session_of(req)["chess_replay"] = dict(replay)
 
 
 def sign_in(req: falcon.Request, account_id: int, username: str, token: str) -> None:

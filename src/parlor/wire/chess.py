@@ -68,9 +68,9 @@ class CreateGame(Request, frozen=True):
     #: Moves already played from the start position (UCI or SAN): the game continues
     #: after them, as from an imported PGN's last position.
     opening: Annotated[
-        tuple[Annotated[str, Meta(min_length=1, max_length=MAX_MOVE_TEXT)], ...],
+        list[Annotated[str, Meta(min_length=1, max_length=MAX_MOVE_TEXT)]],
         Meta(max_length=MAX_OPENING),
-    ] = ()
+    ] = msgspec.field(default_factory=list)
 
 
 class JoinGame(Request, frozen=True):
@@ -210,6 +210,12 @@ class GameSummary(Answer, frozen=True):
     updated_at: Timestamp
 
 
+class GameVersions(Answer, frozen=True):
+    """The version of each game asked about that exists."""
+
+    versions: dict[str, Annotated[int, Meta(ge=1)]]
+
+
 class GameList(Answer, frozen=True):
     """One page of games, newest first."""
 
@@ -225,7 +231,22 @@ REQUESTS: tuple[type[msgspec.Struct], ...] = (
     MoveRequest,
     DrawRequest,
 )
-ANSWERS: tuple[type[msgspec.Struct], ...] = (Game, SeatGrant, SeatView, GameSummary, GameList)
+ANSWERS: tuple[type[msgspec.Struct], ...] = (
+    Game,
+    SeatGrant,
+    SeatView,
+    GameSummary,
+    GameList,
+    GameVersions,
+)
+#: The most games one ``versions`` request may ask about.
+MAX_VERSIONS = 100
+
+
+def topic(game_id: str) -> tuple[str, str]:
+    """What a long poll on a game waits on (``parlor.run.changes``), in the service and in
+    the web app alike."""
+    return ("chess", game_id)
 
 
 def structs() -> tuple[type[msgspec.Struct], ...]:
