@@ -82,6 +82,11 @@ class Settings:
     login_front_ends: str = "127.0.0.1,::1"
     #: Chips a new player account starts with, granted by the house.
     starting_chips: int = 1000
+    #: A UCI chess engine (Debian's /usr/games/stockfish, say) that plays the computer's
+    #: seat in chess; empty: no computer opponent.
+    chess_engine: str = ""
+    #: Seconds the engine thinks about each move.
+    chess_engine_time: float = 0.5
     limits: HouseLimits = field(default_factory=HouseLimits)
 
     @classmethod

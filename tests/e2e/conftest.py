@@ -35,8 +35,11 @@ def _parlors(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartParlor]:
         port: int | None = None,
         wait: bool = True,
         command: str = "serve",
+        env: dict[str, str] | None = None,
     ) -> ParlorProcess:
-        process = ParlorProcess(database_url, cwd=cwd, port=port, workers=workers, command=command)
+        process = ParlorProcess(
+            database_url, cwd=cwd, port=port, workers=workers, command=command, env=env
+        )
         started.append(process)
         if wait:
             process.wait_ready()
@@ -61,7 +64,8 @@ def _parlors(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartParlor]:
 
 @pytest.fixture
 def running_parlor(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartParlor]:
-    """A factory: ``running_parlor(url, workers=1, port=None, wait=True, command="serve")``."""
+    """A factory: ``running_parlor(url, workers=1, port=None, wait=True, command="serve",
+    env=None)``."""
     with _parlors(tmp_path_factory) as start:
         yield start
 

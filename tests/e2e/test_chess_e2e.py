@@ -280,3 +280,24 @@ def test_many_versions_are_read_in_one_request(shared_server: ParlorProcess) -> 
     with httpx.Client(base_url=shared_server.base_url) as http:
         too_many = http.get("/api/v1/chess/versions", params=[("game", "x")] * 101)
         assert too_many.status_code == 400
+
+
+@pytest.mark.skipif(
+    STOCKFISH is None and os.environ.get("CI") != "true",
+    reason="needs Debian's stockfish (apt-get install stockfish)",
+)
+def test_the_computer_plays_on_a_live_server(running_parlor: StartParlor, sqlite_url: str) -> None:
+    assert STOCKFISH is not None, "CI installs stockfish: see .ci/run"
+    server = running_parlor(
+        sqlite_url,
+        env={"PARLOR_CHESS_ENGINE": STOCKFISH, "PARLOR_CHESS_ENGINE_TIME": "0.1"},
+    )
+    with ChessClient(server.base_url, timeout=10) as client:
+        assert client.computer_offer().available
+        made = client.create_game("white", computer=2)
+        assert made.game.computer is not None
+        state = client.move(made.game.id, "e4", 0, token=made.token)
+        answered = client.game(made.game.id, wait=10, since=state.version)
+        assert (answered.ply, answered.turn) == (2, "white")
+    with httpx.Client(base_url=server.web_url) as web:
+        assert 'name="opponent"' in web.get("/chess").text

@@ -652,3 +652,31 @@ def test_a_pgn_in_latin_1_and_from_a_position() -> None:
     assert replay.tags["White"] == "José"
     assert replay.moves == ("e1g1",)
     assert replay.sans() == ["O-O"]
+
+
+def test_a_replay_continues_as_a_new_game_from_the_position_shown(alice: Recorder) -> None:
+    upload(alice, SCHOLAR)
+    alice.get("/chess/replay?ply=4")
+    started = alice.post("/chess/replay/continue", {"ply": "4", "color": "white"})
+    assert started.status_code == 303, started.text
+    game_id = started.headers["location"].removeprefix("/chess/")
+    page = alice.get(started.headers["location"])
+    words = text_of(page)
+    assert "The game goes on from move 3: you play white." in words
+    assert "Waiting for an opponent" in words or "waiting" in words.lower()
+    assert "e4 e5 Bc4 Nc6" in words
+    # At the end of a finished game there is nothing to play on.
+    over = alice.post("/chess/replay/continue", {"ply": "7", "color": "white"})
+    assert over.status_code == 303
+    assert "nothing to continue" in text_of(alice.get(over.headers["location"]))
+    odd = alice.post("/chess/replay/continue", {"ply": "2", "color": "green"})
+    assert "Pick white, black" in text_of(alice.get(odd.headers["location"]))
+    assert game_id
+
+
+def test_without_an_engine_the_lobby_offers_no_computer(alice: Recorder) -> None:
+    lobby = alice.get("/chess")
+    assert 'name="opponent"' not in lobby.text
+    refused = alice.post("/chess", {"color": "white", "opponent": "computer", "level": "3"})
+    assert refused.status_code == 303
+    assert "has no chess engine" in text_of(alice.get(refused.headers["location"]))

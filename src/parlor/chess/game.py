@@ -418,6 +418,13 @@ def abort(game: Game, player: Color, now: float) -> Game:
     return _over(game, "*", Termination.ABORTED)
 
 
+def abandon(game: Game) -> Game:
+    """The house calls the game off, whatever its ply: the computer's engine cannot move."""
+    if game.status is Status.OVER:
+        raise GameNotActive("the game is over")
+    return _over(game, "*", Termination.ABORTED)
+
+
 def pgn(
     game: Game, *, white: str = "?", black: str = "?", date: str = "????.??.??", site: str = "?"
 ) -> str:

@@ -73,7 +73,19 @@ ForwardedAllowIps = Annotated[
 ]
 
 
+ChessEngine = Annotated[
+    str | None,
+    typer.Option(
+        "--chess-engine",
+        help="A UCI chess engine to play people at chess, e.g. /usr/games/stockfish"
+        " (Debian: apt-get install stockfish) \\[env PARLOR_CHESS_ENGINE; default: none]",
+        show_default=False,
+    ),
+]
+
+
 def settings_from(**overrides: Any) -> Settings:
+    from parlor.run.chess_engine import EngineMissing, find_engine
     from parlor.run.proxy import TrustedProxies
 
     try:
@@ -81,4 +93,9 @@ def settings_from(**overrides: Any) -> Settings:
         TrustedProxies.parse(settings.forwarded_allow_ips)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
+    if settings.chess_engine:
+        try:
+            find_engine(settings.chess_engine)
+        except EngineMissing as error:
+            raise typer.BadParameter(str(error), param_hint="'--chess-engine'") from None
     return settings

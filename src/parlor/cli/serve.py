@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from parlor.cli.options import (
+    ChessEngine,
     Database,
     ForwardedAllowIps,
     Host,
@@ -36,6 +37,7 @@ def serve(
     database: Database = None,
     workers: Workers = None,
     forwarded_allow_ips: ForwardedAllowIps = None,
+    chess_engine: ChessEngine = None,
     one_port: Annotated[
         bool,
         typer.Option(
@@ -56,6 +58,7 @@ def serve(
         database_url=database,
         workers=workers,
         forwarded_allow_ips=forwarded_allow_ips,
+        chess_engine=chess_engine,
     )
     raise typer.Exit(Supervisor(front_doors(settings, one_port=one_port)).run())
 
@@ -66,6 +69,7 @@ def service(
     database: Database = None,
     workers: Workers = None,
     forwarded_allow_ips: ForwardedAllowIps = None,
+    chess_engine: ChessEngine = None,
 ) -> None:
     """Start the REST/JSON service alone (the seed's Roulette Server)."""
     settings = settings_from(
@@ -74,6 +78,7 @@ def service(
         database_url=database,
         workers=workers,
         forwarded_allow_ips=forwarded_allow_ips,
+        chess_engine=chess_engine,
     )
     _run_alone("service", settings)
 

@@ -26,12 +26,21 @@ import httpx
 
 from parlor.client.auth import Bearer
 from parlor.client.http import ServiceClient, long_poll, segment
-from parlor.wire.chess import DrawAction, Game, GameList, GameVersions, SeatGrant, SeatView
+from parlor.wire.chess import (
+    ComputerOffer,
+    DrawAction,
+    Game,
+    GameList,
+    GameVersions,
+    SeatGrant,
+    SeatView,
+)
 
 __all__ = ["ChessClient", "Game", "GameList", "SeatGrant", "board"]
 
 GAMES = "/api/v1/chess/games"
 VERSIONS = "/api/v1/chess/versions"
+COMPUTER = "/api/v1/chess/computer"
 MY_GAMES = "/api/v1/accounts/me/chess/games"
 
 
@@ -61,15 +70,19 @@ class ChessClient(ServiceClient):
         clock: tuple[float, float] | None = None,
         name: str | None = None,
         opening: Sequence[str] = (),
+        computer: int | None = None,
         auth: httpx.Auth | None = None,
     ) -> SeatGrant:
         """Start a game as ``color`` (or "random"); ``clock`` is (initial s, increment s).
 
         ``opening``: moves already played (UCI or SAN); the game continues after them.
+        ``computer``: play the computer at this skill level (see ``computer_offer``).
         """
         body: dict[str, Any] = {"color": color}
         if opening:
             body["opening"] = list(opening)
+        if computer is not None:
+            body["computer"] = computer
         if clock is not None:
             body["clock"] = {"initial": clock[0], "increment": clock[1]}
         if name is not None:
@@ -164,6 +177,10 @@ class ChessClient(ServiceClient):
             repeatable=True,
             auth=_seat(token, auth),
         )
+
+    def computer_offer(self) -> ComputerOffer:
+        """Whether the service plays chess against people, and at which levels."""
+        return self._call("GET", COMPUTER, ComputerOffer, repeatable=True)
 
     def versions(self, game_ids: Sequence[str]) -> dict[str, int]:
         """The current version of each game named that exists (at most 100)."""

@@ -38,7 +38,8 @@ T = TypeVar("T")
 _GAME_COLUMNS = (
     "id, status, white_token, black_token, ply, result, termination, draw_offer,"
     " clock_initial, clock_increment, white_remaining, black_remaining, turn_started,"
-    " version, created_at, updated_at, white_account, black_account, white_name, black_name"
+    " version, created_at, updated_at, white_account, black_account, white_name, black_name,"
+    " engine_color, engine_level, note"
 )
 #: The most games one page of a list holds (``games`` reads one more, to tell if there
 #: is a next page).
@@ -79,6 +80,9 @@ class _GameRow(NamedTuple):
     black_account: int | None
     white_name: str | None
     black_name: str | None
+    engine_color: str | None
+    engine_level: int | None
+    note: str | None
 
     @property
     def players(self) -> tuple[Player, Player]:
@@ -168,6 +172,10 @@ class GameState:
     version: int
     created_at: str
     updated_at: str
+    #: The computer's seat and skill level, when it plays one.
+    engine: tuple[Color, int] | None = None
+    #: Why the house called the game off, when it did.
+    note: str | None = None
     #: True when an idempotency key matched: the move was applied before, not now.
     replayed: bool = False
 
@@ -265,9 +273,16 @@ class ChessHouse:
 
     @staticmethod
     def _state(row: _GameRow, game: Game) -> GameState:
+        engine = (
+            None
+            if row.engine_color is None
+            else (Color(row.engine_color), int(row.engine_level or 0))
+        )
         return GameState(
             id=row.id,
             game=game,
+            engine=engine,
+            note=row.note,
             players=row.players,
             version=row.version,
             created_at=row.created_at,
@@ -295,11 +310,12 @@ class ChessHouse:
             "UPDATE chess_games SET status = ?, white_token = ?, black_token = ?, ply = ?,"
             " result = ?, termination = ?, draw_offer = ?, white_remaining = ?,"
             " black_remaining = ?, turn_started = ?, version = ?, updated_at = ?,"
-            " white_account = ?, black_account = ?, white_name = ?, black_name = ? WHERE id = ?",
+            " white_account = ?, black_account = ?, white_name = ?, black_name = ?, note = ?"
+            " WHERE id = ?",
             (saved.status, saved.white_token, saved.black_token, saved.ply, saved.result,
              saved.termination, saved.draw_offer, saved.white_remaining, saved.black_remaining,
              saved.turn_started, saved.version, saved.updated_at, saved.white_account,
-             saved.black_account, saved.white_name, saved.black_name, saved.id),
+             saved.black_account, saved.white_name, saved.black_name, saved.note, saved.id),
         )  # fmt: skip
         return self._state(saved, after)
 
@@ -329,11 +345,14 @@ class ChessHouse:
         account_id: int | None = None,
         name: str | None = None,
         opening: Sequence[object] = (),
+        computer: int | None = None,
     ) -> tuple[GameState, Seat]:
         """A new game waiting for an opponent; the creator sits as ``color`` (or at random).
 
         ``account_id``: the creator is signed in, and the seat is the account's too.
         ``opening``: moves already played (UCI or SAN): the game goes on after them.
+        ``computer``: the computer takes the other seat at once, at this skill level
+        (0–20), and the game begins; an engine moves for it (``engine_turns``).
         """
         if color not in ("white", "black", "random"):
             raise NotAllowed("color must be white, black or random")
@@ -348,15 +367,31 @@ class ChessHouse:
                 game_id, game.status.value, None, None, game.ply, "*", None, None,
                 None if clock is None else clock.initial,
                 None if clock is None else clock.increment,
-                None, None, None, 1, now, now, None, None, None, None,
+                None, None, None, 1, now, now, None, None, None, None, None, None, None,
             ),
             seat, held, account_id, name,
         )  # fmt: skip
 
+        if computer is not None:
+            # The computer's seat holds no token anyone has: the house moves for it.
+            row = _seated(
+                row,
+                seat.other,
+                _token_hash(_new_seat_token()),
+                None,
+                f"Computer (level {computer})",
+            )._replace(engine_color=seat.other.value, engine_level=computer)
+            game = rules.join(game, self.clock())
+            row = row._replace(
+                status=game.status.value,
+                white_remaining=None if game.remaining is None else game.remaining[0],
+                black_remaining=None if game.remaining is None else game.remaining[1],
+                turn_started=game.turn_started,
+            )
+
         def work(tx: Transaction) -> GameState:
             tx.execute(
-                f"INSERT INTO chess_games ({_GAME_COLUMNS})"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO chess_games ({_GAME_COLUMNS}) VALUES ({', '.join('?' * len(row))})",
                 row,
             )
             _insert_moves(tx, game_id, rules.new_game(), game, now)
@@ -458,6 +493,41 @@ class ChessHouse:
             raise UnknownGame(str(game_id))
         row = _GameRow._make(found)
         return _seat_of(row, row.game, token, account_id)
+
+    # -- the computer's seat ------------------------------------------------------------
+
+    def engine_turns(self, *, limit: int = 50) -> list[GameState]:
+        """Active games where it is the computer's turn, the longest waiting first."""
+        with self.db.transaction(write=False) as tx:
+            rows = tx.all(
+                "SELECT id FROM chess_games WHERE status = 'active' AND engine_color IS NOT NULL"
+                " AND ply % 2 = CASE engine_color WHEN 'white' THEN 0 ELSE 1 END"
+                " ORDER BY updated_at LIMIT ?",
+                (limit,),
+            )
+        return [self.game(str(found[0])) for found in rows]
+
+    def engine_move(self, game_id: object, uci: str, ply: int) -> GameState:
+        """The computer plays ``uci`` at ``ply``; refused as anyone's move would be (a second
+        worker's engine that chose too is StalePly)."""
+
+        def work(tx: Transaction) -> GameState:
+            row, game = self._load(tx, game_id, lock=True)
+            if row.engine_color is None:
+                raise NotAllowed("the computer plays no seat at this game")
+            after = rules.move(game, Color(row.engine_color), uci, ply, self.clock())
+            return self._save(tx, row, game, after)
+
+        return self._changed(self._write(work))
+
+    def call_off(self, game_id: object, note: str) -> GameState:
+        """End the game without a result, saying why (the computer's engine failed)."""
+
+        def work(tx: Transaction) -> GameState:
+            row, game = self._load(tx, game_id, lock=True)
+            return self._save(tx, row._replace(note=note), game, rules.abandon(game))
+
+        return self._changed(self._write(work))
 
     # -- what players do -----------------------------------------------------------------
     #

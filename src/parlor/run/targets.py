@@ -68,9 +68,20 @@ def service_app(publish: Publish) -> AppSetup:
     settings = Settings.from_env()
     house = house_from_settings(settings)
     house.on_change = lambda session_id, version: publish(session_topic(session_id), version)
-    chess = ChessHouse(
-        house.db, on_change=lambda game_id, version: publish(chess_topic(game_id), version)
-    )
+    chess = ChessHouse(house.db)
+    computer = None
+    if settings.chess_engine:
+        from parlor.run.chess_engine import ComputerSeat
+
+        computer = ComputerSeat(chess, settings.chess_engine, think=settings.chess_engine_time)
+        computer.start()
+
+    def changed(game_id: str, version: int) -> None:
+        publish(chess_topic(game_id), version)
+        if computer is not None:
+            computer.nudge()
+
+    chess.on_change = changed
     readers = {"session": house.session_versions, "chess": chess.versions}
     makers = {"session": session_topic, "chess": chess_topic}
 

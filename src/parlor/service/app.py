@@ -63,12 +63,14 @@ def create_falcon_app(
     accounts: AccountsHouse | None = None,
     *,
     chess: ChessHouse | None = None,
+    computer_think: float | None = None,
     logins: Throttle | None = None,
     front_ends: Collection[str] = (),
 ) -> falcon.App[falcon.Request, falcon.Response]:
     """The bare Falcon app, without pipes: what in-process tests drive.
 
-    ``chess`` defaults to a chess house over the roulette house's store.
+    ``chess`` defaults to a chess house over the roulette house's store;
+    ``computer_think``: the computer plays chess, thinking so long a move.
     ``logins`` is the authentication pipe's throttle, which a password change
     counts against too.
     """
@@ -93,7 +95,7 @@ def create_falcon_app(
         registrations=for_registrations(time.time),
         front_ends=front_ends,
     )
-    add_chess_routes(app, chess or ChessHouse(house.db))
+    add_chess_routes(app, chess or ChessHouse(house.db), think=computer_think)
     return app
 
 
@@ -157,7 +159,13 @@ def create_app(
         lambda app: Authorize(app, rules=RULES, json_only=True),
     ]
     app: WSGIApp = create_falcon_app(
-        house, wheel, accounts, chess=chess, logins=logins, front_ends=front_ends
+        house,
+        wheel,
+        accounts,
+        chess=chess,
+        computer_think=settings.chess_engine_time if settings.chess_engine else None,
+        logins=logins,
+        front_ends=front_ends,
     )
     for pipe in reversed(pipeline):
         app = pipe(app)

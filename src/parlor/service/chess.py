@@ -46,6 +46,8 @@ from parlor.wsgi.waiting import ask_to_wait
 GAMES = f"{PREFIX}/chess/games"
 #: The versions of many games at once.
 VERSIONS = f"{PREFIX}/chess/versions"
+#: Whether the computer plays.
+COMPUTER = f"{PREFIX}/chess/computer"
 #: The signed-in account's games: under /accounts/me, which only its holder may read.
 MY_GAMES = f"{PREFIX}/accounts/me/chess/games"
 PGN = "application/x-chess-pgn"
@@ -113,6 +115,12 @@ def _answer(state: GameState) -> wire.Game:
         draw_offer=game.draw_offer,
         can_claim_draw=active and (position.halfmove_clock >= 100 or position.is_repetition(3)),
         players=_players(state.players),
+        computer=(
+            None
+            if state.engine is None
+            else wire.Computer(color=state.engine[0], level=state.engine[1])
+        ),
+        note=state.note,
         clock=_clock(game.clock),
         clocks=(
             None
@@ -206,11 +214,20 @@ def _grant(house: ChessHouse, state: GameState, color: Color, token: str) -> wir
 class Games:
     """POST starts a game; GET lists games, newest first, a page at a time."""
 
-    def __init__(self, house: ChessHouse) -> None:
+    def __init__(self, house: ChessHouse, computer: wire.ComputerOffer) -> None:
         self._house = house
+        self._computer = computer
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         body = read_body(req, wire.CreateGame)
+        if body.computer is not None and not self._computer.available:
+            raise Problem(
+                falcon.HTTP_409,
+                "this server has no chess engine to play you: its operator starts it with"
+                " --chess-engine PATH (GET /api/v1/chess/computer says whether it has one)",
+                code="no_engine",
+                field="computer",
+            )
         clock = None if body.clock is None else Clock(body.clock.initial, body.clock.increment)
         state, seat = self._house.create(
             body.color,
@@ -218,6 +235,7 @@ class Games:
             account_id=_account(req),
             name=_name(req, body.name),
             opening=body.opening,
+            computer=body.computer,
         )
         resp.status = falcon.HTTP_201
         resp.location = f"{GAMES}/{state.id}"
@@ -259,6 +277,17 @@ def _page(house: ChessHouse, req: falcon.Request, *, account_id: int | None) -> 
     if len(found) > limit:
         return wire.GameList(games=tuple(summary(g) for g in page), next=_cursor(page[-1]))
     return wire.GameList(games=tuple(summary(g) for g in page))
+
+
+class ComputerInfo:
+    """GET: whether this server plays chess against people (``--chess-engine``)."""
+
+    def __init__(self, offer: wire.ComputerOffer) -> None:
+        self._offer = offer
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.cache_control = ["no-cache"]
+        resp.media = self._offer
 
 
 class Versions:
@@ -418,8 +447,21 @@ class Pgn:
         resp.text = self._house.pgn(state)
 
 
-def add_chess_routes(app: falcon.App[falcon.Request, falcon.Response], house: ChessHouse) -> None:
-    app.add_route(GAMES, Games(house))
+def add_chess_routes(
+    app: falcon.App[falcon.Request, falcon.Response],
+    house: ChessHouse,
+    *,
+    think: float | None = None,
+) -> None:
+    """The chess routes; ``think``: the computer's seconds a move, None: no computer."""
+    offer = wire.ComputerOffer(
+        available=think is not None,
+        min_level=wire.MIN_LEVEL,
+        max_level=wire.MAX_LEVEL,
+        think=think or 0.0,
+    )
+    app.add_route(GAMES, Games(house, offer))
+    app.add_route(COMPUTER, ComputerInfo(offer))
     app.add_route(MY_GAMES, MyGames(house))
     app.add_route(VERSIONS, Versions(house))
     app.add_route(f"{GAMES}/{{game_id}}", OneGame(house))

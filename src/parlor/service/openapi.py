@@ -22,7 +22,7 @@ from parlor.house.chess import PAGE_MAX as CHESS_PAGE_MAX
 from parlor.service.api import PAGE_MAX
 from parlor.service.api import PREFIX as API
 from parlor.service.bodies import MAX_BODY, MAX_IDEMPOTENCY_KEY
-from parlor.service.chess import GAMES, MY_GAMES, PGN, VERSIONS
+from parlor.service.chess import COMPUTER, GAMES, MY_GAMES, PGN, VERSIONS
 from parlor.service.problems import PROBLEM_JSON
 from parlor.settings import MAX_ID
 from parlor.wire import accounts as accounts_wire
@@ -342,6 +342,7 @@ def _error_responses() -> Json:
                 "stale_ply",
                 "game_not_active",
                 "not_allowed",
+                "no_engine",
             ),
         ),
         CONTENT_TOO_LARGE: _problem_response(
@@ -823,7 +824,10 @@ def _chess_paths() -> Json:
                 " player to join. The answer's token is the seat's credential, shown only now:"
                 " send it as `Authorization: Bearer <token>`. Sent signed in, the seat is the"
                 " account's too, and its games are listed under /accounts/me/chess/games."
-                " Untimed unless `clock` is given (Fischer: initial seconds, increment).",
+                " Untimed unless `clock` is given (Fischer: initial seconds, increment)."
+                " `opening` continues a game from the position after its moves; `computer`"
+                " (a skill level) seats the computer opposite at once, on a server that has an"
+                " engine (409 no_engine otherwise).",
                 _responses(
                     {
                         "201": _response(
@@ -834,6 +838,7 @@ def _chess_paths() -> Json:
                     },
                     *_BODY_ERRORS,
                     *_AUTH_ERRORS,
+                    CONFLICT,
                     BUSY,
                 ),
                 request_body={
@@ -849,6 +854,7 @@ def _chess_paths() -> Json:
                                     "name": "alice",
                                 }
                             },
+                            "continued": {"value": {"opening": ["e4", "e5", "Nf3"]}},
                         },
                     ),
                 },
@@ -883,6 +889,17 @@ def _chess_paths() -> Json:
                 ),
                 parameters=page,
                 security=_ACCOUNT,
+            ),
+        },
+        COMPUTER: {
+            "get": _operation(
+                "getComputer",
+                "chess",
+                "Whether the computer plays",
+                "Whether this server plays chess against people (its operator started it with"
+                " --chess-engine), at which skill levels, and how long it thinks a move. Start"
+                " such a game with `computer` (a level) in the new game's body.",
+                {"200": _response("The computer's offer.", _schema("ComputerOffer"))},
             ),
         },
         VERSIONS: {

@@ -267,7 +267,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         7,
-        "chess seats held by accounts, players' names, idempotent moves",
+        "chess seats held by accounts, players' names, the computer's seat, idempotent moves",
         (
             # A seat taken while signed in belongs to the account too, so its holder can
             # play it from any browser without the seat's token ("My games").
@@ -277,6 +277,13 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE chess_games ADD COLUMN black_name TEXT",
             "CREATE INDEX chess_games_white_account ON chess_games (white_account)",
             "CREATE INDEX chess_games_black_account ON chess_games (black_account)",
+            # The computer's seat, if it plays one (parlor.bots.chess_engine moves for it),
+            # at a skill level; and why the house called a game off, when it did.
+            "ALTER TABLE chess_games ADD COLUMN engine_color TEXT"
+            " CHECK (engine_color IN ('white', 'black'))",
+            "ALTER TABLE chess_games ADD COLUMN engine_level INTEGER",
+            "ALTER TABLE chess_games ADD COLUMN note TEXT",
+            "CREATE INDEX chess_games_engine ON chess_games (status, engine_color)",
             # A move sent with an Idempotency-Key is applied once: a retry finds its key.
             """CREATE TABLE chess_idempotency (
                 game_id TEXT NOT NULL REFERENCES chess_games (id),

@@ -254,6 +254,7 @@ class Lobby(ChessPage):
             req,
             resp,
             "chess_lobby.html",
+            computer=self.chess.computer_offer(),
             waiting=waiting,
             active=active,
             mine=mine,
@@ -270,12 +271,15 @@ class Lobby(ChessPage):
         try:
             order = read_new_game(fields, signed_in=auth is not None)
             grant = self.chess.create_game(
-                order.color, clock=order.clock, name=order.name, auth=auth
+                order.color, clock=order.clock, name=order.name, computer=order.computer, auth=auth
             )
         except FormInvalid as error:
             visits.form_errors(req, "create", error.errors, error.values)
             raise falcon.HTTPSeeOther(f"{LOBBY}#new") from None
         except (InvalidInput, Conflict) as error:
+            if error.code == "no_engine":  # the form offered no computer: a stale page
+                visits.notice(req, _sentence(error.detail), tone="error")
+                raise falcon.HTTPSeeOther(f"{LOBBY}#new") from None
             field = error.field if error.field in ("name", "color") else "minutes"
             visits.form_errors(req, "create", {field: _sentence(error.detail)}, {})
             raise falcon.HTTPSeeOther(f"{LOBBY}#new") from None
@@ -425,11 +429,16 @@ class PgnDownload(ChessPage):
 def add_chess_routes(
     app: falcon.App[falcon.Request, falcon.Response], deps: Deps, chess: ChessClient
 ) -> None:
-    from parlor.web.chess_replay import ImportPgn, ReplayPage  # they build on ChessPage
+    from parlor.web.chess_replay import (  # they build on ChessPage
+        ContinueReplay,
+        ImportPgn,
+        ReplayPage,
+    )
 
     app.add_route(LOBBY, Lobby(deps, chess))
     app.add_route(f"{LOBBY}/import", ImportPgn(deps, chess))
     app.add_route(f"{LOBBY}/replay", ReplayPage(deps, chess))
+    app.add_route(f"{LOBBY}/replay/continue", ContinueReplay(deps, chess))
     app.add_route(f"{LOBBY}/{{game_id}}", GamePage(deps, chess))
     app.add_route(f"{LOBBY}/{{game_id}}/join", Join(deps, chess))
     app.add_route(f"{LOBBY}/{{game_id}}/move", Move(deps, chess))

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from parlor.chess.game import MAX_MOVE_TEXT
 from parlor.text import line_problem
 from parlor.web.forms import FormInvalid, echo
-from parlor.wire.chess import MAX_PLAYER_NAME, ColorChoice
+from parlor.wire.chess import MAX_LEVEL, MAX_PLAYER_NAME, MIN_LEVEL, ColorChoice
 
 COLORS: tuple[ColorChoice, ...] = ("white", "black", "random")
 MAX_MINUTES = 1440
@@ -37,6 +37,8 @@ class NewGame:
     #: (initial seconds, increment seconds), or None for an untimed game.
     clock: tuple[float, float] | None
     name: str | None
+    #: The computer's skill level, when the player chose to play it.
+    computer: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,9 +90,15 @@ def read_new_game(fields: Mapping[str, str], *, signed_in: bool) -> NewGame:
         chosen = COLORS[COLORS.index(color)]
     clock = read_clock(fields, errors)
     name = None if signed_in else read_name(fields, errors)
+    computer = None
+    if fields.get("opponent", "person") == "computer":
+        computer = _field_number(fields, errors, "level", MIN_LEVEL, MAX_LEVEL, "The level")
+    elif fields.get("opponent", "person") != "person":
+        errors["opponent"] = "Play a person or the computer."
     if errors:
-        raise FormInvalid(errors, echo(fields, "color", "minutes", "increment", "name"))
-    return NewGame(chosen, clock, name)
+        values = echo(fields, "color", "minutes", "increment", "name", "opponent", "level")
+        raise FormInvalid(errors, values)
+    return NewGame(chosen, clock, name, computer)
 
 
 def read_name(fields: Mapping[str, str], errors: dict[str, str]) -> str | None:

@@ -25,6 +25,8 @@ from parlor.chess.game import MAX_MOVE_TEXT, MAX_OPENING, Color, Status, Termina
 from parlor.text import LINE_PATTERN
 from parlor.wire.base import Answer, Request
 
+#: The computer's skill levels (Stockfish's "Skill Level").
+MIN_LEVEL, MAX_LEVEL = 0, 20
 #: The longest name a player may give (an account's own name is used when signed in).
 MAX_PLAYER_NAME = 40
 
@@ -71,6 +73,9 @@ class CreateGame(Request, frozen=True):
         list[Annotated[str, Meta(min_length=1, max_length=MAX_MOVE_TEXT)]],
         Meta(max_length=MAX_OPENING),
     ] = msgspec.field(default_factory=list)
+    #: Play the computer at this skill level (0 weakest, 20 strongest): it takes the other
+    #: seat at once. Only on a server started with --chess-engine (409 no_engine otherwise).
+    computer: Annotated[int, Meta(ge=MIN_LEVEL, le=MAX_LEVEL)] | None = None
 
 
 class JoinGame(Request, frozen=True):
@@ -142,6 +147,23 @@ class Clocks(Answer, frozen=True):
     running: Color | None
 
 
+class Computer(Answer, frozen=True):
+    """The computer's seat in a game."""
+
+    color: Color
+    level: Annotated[int, Meta(ge=MIN_LEVEL, le=MAX_LEVEL)]
+
+
+class ComputerOffer(Answer, frozen=True):
+    """Whether this server plays chess against people, and how strong it can be."""
+
+    available: bool
+    min_level: int
+    max_level: int
+    #: Seconds the computer thinks about each move.
+    think: float
+
+
 class Move(Answer, frozen=True):
     uci: Uci
     san: str
@@ -170,6 +192,10 @@ class Game(Answer, frozen=True):
     #: Whether the side to move may claim a draw now (threefold, fifty moves).
     can_claim_draw: bool
     players: Players
+    #: The computer's seat, when it plays one.
+    computer: Computer | None
+    #: Why the house called the game off, when it did (the computer's engine failed).
+    note: str | None
     clock: Clock | None
     clocks: Clocks | None
     #: The legal moves (UCI) of the side to move; empty unless the game is active.
@@ -238,6 +264,7 @@ ANSWERS: tuple[type[msgspec.Struct], ...] = (
     GameSummary,
     GameList,
     GameVersions,
+    ComputerOffer,
 )
 #: The most games one ``versions`` request may ask about.
 MAX_VERSIONS = 100
