@@ -301,3 +301,25 @@ def test_the_computer_plays_on_a_live_server(running_parlor: StartParlor, sqlite
         assert (answered.ply, answered.turn) == (2, "white")
     with httpx.Client(base_url=server.web_url) as web:
         assert 'name="opponent"' in web.get("/chess").text
+
+
+def test_a_terminal_player_waits_out_a_restart_of_the_server(
+    running_parlor: StartParlor, sqlite_url: str
+) -> None:
+    first = running_parlor(sqlite_url)
+    url = first.base_url
+    white = Player(url, "--color", "white", "--patience", "60")
+    game_id = white.wait_for("started; you play white").split()[1]
+    black = Player(url, "--game", game_id, "--patience", "60")
+    white.send("e4")
+    black.wait_for("Move 1, your move")
+    white.wait_for("Move 1, black to move")
+    first.stop()  # white is long polling for black's move: its connection drops
+    white.wait_for("connection lost")
+    running_parlor(sqlite_url, port=first.port)  # the same game, from the same database
+    black.send("e5")
+    white.wait_for("black played e5", timeout=30)
+    white.send("resign")
+    assert white.finish() == 0, white.output
+    assert black.finish() == 0, black.output
+    black.wait_for("0-1: black wins by resignation")

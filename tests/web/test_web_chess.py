@@ -454,6 +454,10 @@ def test_the_pgn_downloads_and_a_finished_one_may_be_cached(
     assert finished.headers["cache-control"] == "public, max-age=86400"
     assert '[Result "1-0"]' in finished.text
     assert "set-cookie" not in {k.lower() for k in finished.headers}
+    # The web's caching pipe keeps it: another visitor's download comes from the store.
+    again = alice.get(f"/chess/{game}/pgn")
+    assert again.text == finished.text
+    assert "age" in {k.lower() for k in again.headers}
     page = alice.get(f"/chess/{game}")
     assert f'href="/chess/{game}/pgn"' in page.text
 

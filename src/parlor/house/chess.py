@@ -44,6 +44,8 @@ _GAME_COLUMNS = (
 #: The most games one page of a list holds (``games`` reads one more, to tell if there
 #: is a next page).
 PAGE_MAX = 200
+#: How many games' versions ``_load`` keeps the moves of.
+_MOVES_KEPT = 1024
 #: How a seat's token begins: the authentication pipe leaves such Bearer tokens to the
 #: chess routes (they are no account's), and a person can tell one from an account token.
 SEAT_TOKEN_PREFIX = "chess_"  # noqa: S105 - a prefix, not a secret
@@ -234,6 +236,8 @@ class ChessHouse:
         picks a random color."""
         self.db = db
         self.clock = clock
+        #: The moves (UCI, SAN) of recently read versions of games (``_load``).
+        self._moves_of: dict[tuple[str, int], tuple[tuple[str, ...], tuple[str, ...]]] = {}
         self._stamp = stamp
         self._choose = choose
         self.on_change = on_change
@@ -248,9 +252,13 @@ class ChessHouse:
             self.on_change(state.id, state.version)
         return state
 
-    @staticmethod
-    def _load(tx: Transaction, game_id: object, *, lock: bool) -> tuple[_GameRow, Game]:
-        """The game's row, and the game with its moves from the moves table."""
+    def _load(self, tx: Transaction, game_id: object, *, lock: bool) -> tuple[_GameRow, Game]:
+        """The game's row, and the game with its moves from the moves table.
+
+        A version's moves never change (every change makes a new version), so
+        the moves of the versions read last are kept: a read at ply 300 then
+        costs one row, not 300.
+        """
         if not isinstance(game_id, str):
             raise UnknownGame(str(game_id))
         found = tx.one(
@@ -261,15 +269,17 @@ class ChessHouse:
         if found is None:
             raise UnknownGame(game_id)
         row = _GameRow._make(found)
-        moves = tx.all(
-            "SELECT uci, san FROM chess_moves WHERE game_id = ? ORDER BY ply", (game_id,)
-        )
-        game = replace(
-            row.game,
-            moves=tuple(str(uci) for uci, _ in moves),
-            san=tuple(str(san) for _, san in moves),
-        )
-        return row, game
+        key = (row.id, int(row.version))
+        known = self._moves_of.get(key)
+        if known is None:
+            stored = tx.all(
+                "SELECT uci, san FROM chess_moves WHERE game_id = ? ORDER BY ply", (game_id,)
+            )
+            known = (tuple(str(u) for u, _ in stored), tuple(str(s) for _, s in stored))
+            if len(self._moves_of) >= _MOVES_KEPT:
+                self._moves_of.clear()  # a memo: starting it afresh loses nothing
+            self._moves_of[key] = known
+        return row, replace(row.game, moves=known[0], san=known[1])
 
     @staticmethod
     def _state(row: _GameRow, game: Game) -> GameState:

@@ -37,7 +37,9 @@ class Changes:
     def __init__(self, current: AsyncVersions | None = None, *, poll_interval: float = 0.05):
         self.current = current
         self.poll_interval = poll_interval
-        self._waiters: dict[Topic, list[tuple[int, asyncio.Future[None]]]] = {}
+        # Each topic's waiters, the version each has seen by its future: a thousand
+        # watchers of one game come and go one at a time, each in O(1).
+        self._waiters: dict[Topic, dict[asyncio.Future[None], int]] = {}
         self._poller: asyncio.Task[None] | None = None
         # Park decisions by request (``remember``), and the requests each topic holds.
         self._decided: dict[Hashable, Wait] = {}
@@ -50,7 +52,7 @@ class Changes:
 
     def advance(self, topic: Topic, version: int) -> None:
         """``topic`` is now at ``version``: wake whoever waits for less."""
-        for since, future in self._waiters.get(topic, ()):
+        for future, since in self._waiters.get(topic, {}).items():
             if version > since and not future.done():
                 future.set_result(None)
         decided = self._decided_by_topic.get(topic)
@@ -85,14 +87,29 @@ class Changes:
         """The wait the app asked of ``request`` before, while its topic has not changed."""
         return self._decided.get(request)
 
-    async def wait(self, topic: Topic, since: int, timeout: float) -> bool:
-        """Until ``topic`` passes version ``since`` (True) or ``timeout`` seconds pass (False)."""
+    def watch(self, topic: Topic, since: int) -> asyncio.Future[None]:
+        """A future done once ``topic`` passes ``since``; ``unwatch`` it when done with it.
+
+        A bare future, not a task: a parked request awaits it beside its
+        client's disconnect, with its timeout, and no coroutine of its own.
+        """
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
-        entry = (since, future)
-        self._waiters.setdefault(topic, []).append(entry)
+        self._waiters.setdefault(topic, {})[future] = since
         if self.current is not None and (self._poller is None or self._poller.done()):
             self._poller = loop.create_task(self._poll(self.current))
+        return future
+
+    def unwatch(self, topic: Topic, future: asyncio.Future[None]) -> None:
+        waiters = self._waiters.get(topic)
+        if waiters is not None:
+            waiters.pop(future, None)
+            if not waiters:
+                del self._waiters[topic]
+
+    async def wait(self, topic: Topic, since: int, timeout: float) -> bool:
+        """Until ``topic`` passes version ``since`` (True) or ``timeout`` seconds pass (False)."""
+        future = self.watch(topic, since)
         try:
             async with asyncio.timeout(timeout):
                 await future
@@ -100,11 +117,7 @@ class Changes:
         except TimeoutError:
             return False
         finally:
-            waiters = self._waiters.get(topic)
-            if waiters is not None:
-                waiters.remove(entry)
-                if not waiters:
-                    del self._waiters[topic]
+            self.unwatch(topic, future)
 
     async def _poll(self, current: AsyncVersions) -> None:
         while self._waiters:

@@ -347,12 +347,14 @@ class FrontDoor:
         wait = reply.wait
         if wait is None:
             return True
-        waiting = asyncio.ensure_future(self.changes.wait(wait.topic, wait.since, wait.timeout))
+        changed = self.changes.watch(wait.topic, wait.since)
         gone = asyncio.ensure_future(proto.client_disconnect())
         try:
-            done, _ = await asyncio.wait((waiting, gone), return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(
+                (changed, gone), timeout=wait.timeout, return_when=asyncio.FIRST_COMPLETED
+            )
         finally:
-            waiting.cancel()
+            self.changes.unwatch(wait.topic, changed)
             gone.cancel()
         return gone not in done
 

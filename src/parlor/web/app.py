@@ -58,8 +58,9 @@ from parlor.wsgi.throttle import Throttle, for_registrations
 from parlor.wsgi.types import WSGIApp
 from parlor.wsgi.uploads import UploadStore
 
-#: The pages that are the same for every visitor until a restart.
-CACHED = frozenset({"/rules", "/static/"})
+#: The pages that are the same for every visitor until a restart, and the chess pages,
+#: of which only a finished game's PGN is marked public (it never changes again).
+CACHED = frozenset({"/rules", "/static/", "/chess/"})
 #: The web's forms are a few short fields (the largest: a password twice), and one
 #: upload: a game record for the verify page.
 MAX_FORM_FIELDS = 32
