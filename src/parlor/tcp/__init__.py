@@ -1,0 +1,1 @@
+"""Roulette tables over TCP: the line protocol (protocol.py) and, next, its server."""
