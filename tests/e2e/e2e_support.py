@@ -21,7 +21,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
@@ -350,6 +350,24 @@ SAMPLE_BETS: list[dict[str, Any]] = [
     {"proposition": "low", "amount": 10},
     {"proposition": "high", "amount": 10},
 ]
+
+
+@contextlib.contextmanager
+def module_server(
+    tmp_path_factory: pytest.TempPathFactory, name: str, **options: Any
+) -> Iterator[ParlorProcess]:
+    """One ``parlor serve`` on a fresh SQLite file for a module's tests (``options``: what
+    ``ParlorProcess`` takes, ``env`` and ``one_port`` say), stopped cleanly at the end."""
+    work = tmp_path_factory.mktemp(name)
+    server = ParlorProcess(
+        f"sqlite:///{work / f'{name}.db'}", cwd=tmp_path_factory.mktemp(f"{name}-cwd"), **options
+    )
+    try:
+        server.wait_ready()
+        yield server
+        server.stop()
+    finally:
+        server.close()
 
 
 def canonical_kind(proposition: str) -> str:

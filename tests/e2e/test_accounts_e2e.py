@@ -31,7 +31,7 @@ import pytest
 from parlor.house.ledger import check_ledger
 from parlor.store.db import open_database
 from tests.clients_support import MD5DigestHandler, curl
-from tests.e2e.e2e_support import ParlorProcess
+from tests.e2e.e2e_support import ParlorProcess, module_server
 
 pytestmark = pytest.mark.slow
 
@@ -41,19 +41,10 @@ TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 @pytest.fixture(scope="module")
 def house(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ParlorProcess]:
-    work = tmp_path_factory.mktemp("accounts")
-    server = ParlorProcess(
-        f"sqlite:///{work / 'accounts.db'}",
-        cwd=tmp_path_factory.mktemp("accounts-cwd"),
-        one_port=True,
-        env={"PARLOR_BODY_TIMEOUT": "2"},
-    )
-    try:
-        server.wait_ready()
+    with module_server(
+        tmp_path_factory, "accounts", one_port=True, env={"PARLOR_BODY_TIMEOUT": "2"}
+    ) as server:
         yield server
-        server.stop()
-    finally:
-        server.close()
 
 
 @pytest.fixture(autouse=True)

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.e2e.e2e_support import ParlorProcess
+from tests.e2e.e2e_support import ParlorProcess, module_server
 
 pytestmark = pytest.mark.slow
 
@@ -28,18 +28,10 @@ GAMES = "/api/v1/chess/games"
 
 @pytest.fixture(scope="module")
 def house(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ParlorProcess]:
-    work = tmp_path_factory.mktemp("chess-attacks")
-    server = ParlorProcess(
-        f"sqlite:///{work / 'chess.db'}",
-        cwd=tmp_path_factory.mktemp("chess-attacks-cwd"),
-        env={"PARLOR_BODY_TIMEOUT": "2"},
-    )
-    try:
-        server.wait_ready()
+    with module_server(
+        tmp_path_factory, "chess-attacks", env={"PARLOR_BODY_TIMEOUT": "2"}
+    ) as server:
         yield server
-        server.stop()
-    finally:
-        server.close()
 
 
 @pytest.fixture(autouse=True)

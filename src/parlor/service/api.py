@@ -61,6 +61,28 @@ def long_poll(req: falcon.Request) -> tuple[float | None, int | None]:
     return wait, req.get_param_as_int("since", min_value=0, max_value=MAX_ID)
 
 
+def parked(
+    req: falcon.Request,
+    resp: falcon.Response,
+    topic: tuple[str, str],
+    version: int,
+    wait: float | None,
+    since: int | None,
+    final: bool,
+) -> bool:
+    """Whether the request asked its front door to hold it until ``topic`` passes the
+    version the client has seen (``since``, else ``version``); its answer is then discarded.
+
+    Not for a ``final`` resource, which changes no more, nor when the client has not seen
+    the current version yet: that is answered at once.
+    """
+    seen = version if since is None else since
+    if wait and not final and version <= seen and ask_to_wait(req.env, topic, seen, wait):
+        resp.status = falcon.HTTP_204  # discarded: the front door asks again
+        return True
+    return False
+
+
 def session_topic(session_id: str) -> tuple[str, str]:
     """What a long poll on a session waits on (``parlor.run.changes``)."""
     return ("session", session_id)
@@ -75,14 +97,8 @@ class Session:
     def on_get(self, req: falcon.Request, resp: falcon.Response, session_id: str) -> None:
         wait, since = long_poll(req)
         state = self._house.session(session_id)
-        seen = state.version if since is None else since
-        if (
-            wait
-            and not state.ended  # an ended session changes no more
-            and state.version <= seen
-            and ask_to_wait(req.env, session_topic(session_id), seen, wait)
-        ):
-            resp.status = falcon.HTTP_204  # discarded: the front door asks again
+        # An ended session changes no more.
+        if parked(req, resp, session_topic(session_id), state.version, wait, since, state.ended):
             return
         resp.media = represent.session(state)
 

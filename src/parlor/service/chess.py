@@ -35,13 +35,12 @@ from parlor.house.chess import (
     Player,
     is_seat_token,
 )
-from parlor.service.api import PREFIX, long_poll
+from parlor.service.api import PREFIX, long_poll, parked
 from parlor.service.bodies import idempotency_key, read_body
 from parlor.service.problems import Problem
 from parlor.wire import chess as wire
 from parlor.wire.base import NoFields
 from parlor.wsgi.auth import USER, Identity
-from parlor.wsgi.waiting import ask_to_wait
 
 GAMES = f"{PREFIX}/chess/games"
 #: The versions of many games at once.
@@ -314,14 +313,8 @@ class OneGame:
     def on_get(self, req: falcon.Request, resp: falcon.Response, game_id: str) -> None:
         wait, since = long_poll(req)
         state = self._house.game(game_id)
-        seen = state.version if since is None else since
-        if (
-            wait
-            and state.game.status is not Status.OVER  # a finished game changes no more
-            and state.version <= seen
-            and ask_to_wait(req.env, chess_topic(state.id), seen, wait)
-        ):
-            resp.status = falcon.HTTP_204  # discarded: the front door asks again
+        over = state.game.status is Status.OVER  # a finished game changes no more
+        if parked(req, resp, chess_topic(state.id), state.version, wait, since, over):
             return
         resp.etag = etag(state)
         resp.cache_control = ["no-cache"]

@@ -99,7 +99,8 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
 
 
-def _back(game_id: str, anchor: str = "") -> falcon.HTTPSeeOther:
+def to_game(game_id: str, anchor: str = "") -> falcon.HTTPSeeOther:
+    """The 303 that ends a POST about a game: back to its page (Post-Redirect-Get)."""
     return falcon.HTTPSeeOther(f"{LOBBY}/{game_id}{anchor}")
 
 
@@ -151,7 +152,7 @@ def credential(req: falcon.Request, game_id: str) -> str:
     if player is not None:
         return player.token  # the service checks the account holds a seat here
     visits.notice(req, "You have no seat at this game: you can watch it.", tone="error")
-    raise _back(game_id)
+    raise to_game(game_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,7 +239,8 @@ class ChessPage(Page):
             visits.notice(req, _sentence(error.detail), tone="error")
 
 
-def _account_auth(req: falcon.Request) -> Bearer | None:
+def account_auth(req: falcon.Request) -> Bearer | None:
+    """How the web app signs a call as the visitor's account, if they are signed in."""
     player = visits.account(req)
     return None if player is None else Bearer(player.token)
 
@@ -247,7 +249,7 @@ class Lobby(ChessPage):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         waiting = self.chess.games(status="waiting", limit=LISTED).games
         active = self.chess.games(status="active", limit=LISTED).games
-        auth = _account_auth(req)
+        auth = account_auth(req)
         mine = () if auth is None else self.chess.my_games(limit=LISTED, auth=auth).games
         held = {g.id for g in (*waiting, *mine) if visits.chess_seat(req, g.id) is not None}
         self.show(
@@ -267,7 +269,7 @@ class Lobby(ChessPage):
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Start a game: the seat's token goes into the visit, the player to the board."""
         fields = read_form(req)
-        auth = _account_auth(req)
+        auth = account_auth(req)
         try:
             order = read_new_game(fields, signed_in=auth is not None)
             grant = self.chess.create_game(
@@ -285,27 +287,27 @@ class Lobby(ChessPage):
             raise falcon.HTTPSeeOther(f"{LOBBY}#new") from None
         visits.take_chess_seat(req, grant.game.id, ChessSeat(grant.color.value, grant.token))
         visits.notice(req, f"You play {grant.color.value}. Share this page's address to invite.")
-        raise _back(grant.game.id)
+        raise to_game(grant.game.id)
 
 
 class Join(ChessPage):
     def on_post(self, req: falcon.Request, resp: falcon.Response, game_id: str) -> None:
         game_id = game_id_of(game_id)
         fields = read_form(req)
-        auth = _account_auth(req)
+        auth = account_auth(req)
         errors: dict[str, str] = {}
         name = None if auth is not None else read_name(fields, errors)
         if errors:
             visits.notice(req, errors["name"], tone="error")
-            raise _back(game_id)
+            raise to_game(game_id)
         try:
             grant = self.chess.join(game_id, name=name, auth=auth)
         except (Conflict, InvalidInput, NotFound) as error:
             self.refuse(req, error)
-            raise _back(game_id) from None
+            raise to_game(game_id) from None
         visits.take_chess_seat(req, game_id, ChessSeat(grant.color.value, grant.token))
         visits.notice(req, f"You joined as {grant.color.value}.")
-        raise _back(game_id)
+        raise to_game(game_id)
 
 
 class GamePage(ChessPage):
@@ -381,7 +383,7 @@ class Move(ChessPage):
             visits.form_errors(req, "move", {"move": _sentence(error.detail)}, shown)
         except (Forbidden, NotFound) as error:
             self.refuse(req, error)
-        raise _back(game_id, "#move")
+        raise to_game(game_id, "#move")
 
 
 class Act(ChessPage):
@@ -393,7 +395,7 @@ class Act(ChessPage):
         token = credential(req, game_id)
         if action not in ACTIONS:
             visits.notice(req, "Choose one of the game's buttons.", tone="error")
-            raise _back(game_id)
+            raise to_game(game_id)
         try:
             if action == "resign":
                 self.chess.resign(game_id, token=token)
@@ -405,7 +407,7 @@ class Act(ChessPage):
             self.refuse(req, error)
         else:
             visits.notice(req, ACTIONS[action])
-        raise _back(game_id)
+        raise to_game(game_id)
 
 
 class PgnDownload(ChessPage):

@@ -18,7 +18,7 @@ import falcon
 from parlor.chess.game import Color
 from parlor.client import Conflict, InvalidInput
 from parlor.web import visits
-from parlor.web.chess import LOBBY, VERSION, ChessPage, _account_auth, _back
+from parlor.web.chess import LOBBY, VERSION, ChessPage, account_auth, to_game
 from parlor.web.chess_board import (
     PgnRefused,
     Replay,
@@ -105,11 +105,11 @@ class ContinueReplay(ChessPage):
             raise falcon.HTTPSeeOther(back)
         try:
             grant = self.chess.create_game(
-                color, opening=replay.moves[:ply], auth=_account_auth(req)
+                color, opening=replay.moves[:ply], auth=account_auth(req)
             )
         except (Conflict, InvalidInput) as refused:
             visits.notice(req, refused.detail, tone="error")
             raise falcon.HTTPSeeOther(back) from None
         visits.take_chess_seat(req, grant.game.id, ChessSeat(grant.color.value, grant.token))
         visits.notice(req, f"The game goes on from move {ply // 2 + 1}: you play {grant.color}.")
-        raise _back(grant.game.id)
+        raise to_game(grant.game.id)
