@@ -130,8 +130,12 @@ class Event:
         return f"{self.code} {self.text}\r\n".encode()
 
 
-class _Lines:
-    """Bytes in, complete lines out: LF or CRLF, telnet negotiation dropped, a bound kept."""
+class Lines:
+    """Bytes in, complete lines out: LF or CRLF, telnet negotiation dropped, a bound kept.
+
+    The framing every line protocol here shares (the tables, echo); ``None`` in
+    its output stands for a line refused as longer than ``max_line``.
+    """
 
     def __init__(self, max_line: int = MAX_LINE) -> None:
         self.max_line = max_line
@@ -203,7 +207,7 @@ class CommandReader:
     """The server's side: bytes from a client in, ``Command`` and ``LineRefused`` out."""
 
     def __init__(self, max_line: int = MAX_LINE) -> None:
-        self._lines = _Lines(max_line)
+        self._lines = Lines(max_line)
         self.max_line = max_line
 
     def feed(self, data: bytes) -> list[Command | LineRefused]:
@@ -249,7 +253,7 @@ class ServerReader:
     """
 
     def __init__(self, max_line: int = MAX_LINE) -> None:
-        self._lines = _Lines(max_line)
+        self._lines = Lines(max_line)
         self._open: tuple[int, list[str]] | None = None  # a multi-line reply being read
 
     def feed(self, data: bytes) -> list[Reply | Event]:
@@ -299,6 +303,7 @@ __all__ = [
     "CommandReader",
     "Event",
     "LineRefused",
+    "Lines",
     "ProtocolError",
     "Reply",
     "ServerReader",
