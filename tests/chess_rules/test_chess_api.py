@@ -546,3 +546,38 @@ def test_a_game_may_continue_from_an_opening(http: httpx.Client) -> None:
     assert _problem(over) == (409, "not_allowed")
     too_long = http.post(GAMES, json={"opening": ["Nf3"] * 1_001})
     assert _problem(too_long)[0] == 422
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"{GAMES}/%00",
+        f"{GAMES}/a%00b/pgn",
+        f"{GAMES}/%00/seat",
+        f"{GAMES}/{'x' * 65}",
+        f"{GAMES}/caf%C3%A9",
+    ],
+)
+def test_ids_no_game_can_have_are_404_on_both_engines(http: httpx.Client, path: str) -> None:
+    assert _problem(http.get(path)) == (404, "unknown_game")
+
+
+def test_nul_bytes_in_joins_versions_and_cursors_are_refused_cleanly(http: httpx.Client) -> None:
+    assert _problem(http.post(f"{GAMES}/%00/join", json={})) == (404, "unknown_game")
+    assert http.get("/api/v1/chess/versions", params={"game": "a\x00b"}).json() == {"versions": {}}
+    import base64
+
+    for raw in (b"2024-01-01T00:00:00|\x00", b"2024-01-01T00:00:00\x00|abc"):
+        cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        assert _problem(http.get(GAMES, params={"cursor": cursor})) == (400, "bad_cursor")
+
+
+def test_a_players_name_cannot_forge_a_pgn_tag(http: httpx.Client) -> None:
+    hostile = 'a"] [Result "1-0"] \\'
+    made = http.post(GAMES, json={"name": hostile})
+    assert made.status_code == 201, made.text
+    game_id = made.json()["game"]["game"]
+    http.post(f"{GAMES}/{game_id}/join", json={"name": "b"})
+    text = http.get(f"{GAMES}/{game_id}/pgn").text
+    assert [line for line in text.splitlines() if line.startswith("[Result")] == ['[Result "*"]']
+    assert '[White "a\\"] [Result \\"1-0\\"] \\\\"]' in text

@@ -354,9 +354,10 @@ class Watched:
     """An app that waits on topic "t" until past version 1 and counts how often it runs;
     ``cookie`` makes each answer set one."""
 
-    def __init__(self, *, cookie: bool = False) -> None:
+    def __init__(self, *, cookie: bool = False, private: bool = False) -> None:
         self.calls = 0
         self.cookie = cookie
+        self.private = private
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         self.calls += 1
@@ -366,6 +367,8 @@ class Watched:
         headers = [("Content-Type", "application/json")]
         if self.cookie:
             headers.append(("Set-Cookie", f"visit={self.calls}"))
+        if self.private:
+            headers.append(("Cache-Control", "private, no-cache"))
         start_response("200 OK", headers)
         return [json.dumps({"call": self.calls}).encode()]
 
@@ -450,3 +453,37 @@ def test_a_park_decision_is_forgotten_once_its_topic_moves_past_it() -> None:
     assert door.changes.recall("request") == Wait("t", 3, 1.0)
     door.changes.advance("t", 4)
     assert door.changes.recall("request") is None
+
+
+def test_a_large_head_is_never_shared_nor_remembered() -> None:
+    app = Watched()
+    door, _, _ = watched(app, [Scope(query="wait=2", headers=[("x-pad", "a" * 9000)])] * 5)
+    assert app.calls == 10  # each asked and each ran again: nothing of them was kept
+    assert door.changes._decided == {}
+
+
+def test_the_scheme_makes_two_requests_different() -> None:
+    secure = Scope(query="wait=2")
+    secure.scheme = "https"  # as a trusted proxy's X-Forwarded-Proto would resolve it
+    app = Watched()
+    watched(app, [Scope(query="wait=2"), secure])
+    assert app.calls == 4
+
+
+def test_an_answer_the_app_marks_private_is_never_copied() -> None:
+    app = Watched(private=True)
+    _, protos, _ = watched(app, [Scope(query="wait=2") for _ in range(4)])
+    assert app.calls == 1 + 4  # one shared decision to wait; each woken one ran alone
+    assert len({proto.sent[0][2] for proto in protos}) == 4
+
+
+def test_a_change_heard_makes_flights_begun_before_it_unjoinable() -> None:
+    door, _ = make_door()
+    from parlor.run.request import Wait
+
+    before = door.changes.epoch
+    door.changes.advance("t", 9)  # nobody waits, nothing decided: nothing heard
+    assert door.changes.epoch == before
+    door.changes.remember("request", Wait("t", 3, 1.0))
+    door.changes.advance("t", 4)
+    assert door.changes.epoch == before + 1

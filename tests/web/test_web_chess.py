@@ -524,6 +524,7 @@ def test_an_imported_pgn_replays(alice: Recorder, uploads: Path) -> None:
         (b"1. e4 e5 2. Ke3 *", "cannot be read"),
         (b'[Variant "Atomic"]\n\n1. e4 *', "standard chess"),
         (b"\xff\xfe\x00garbage", "holds no PGN game"),
+        (b"1. e4 -- 2. d4 *", "null move"),
         (b"1. Nf3 Nf6 2. Ng1 Ng8 " * (MAX_REPLAY_PLIES // 4 + 1) + b"*", "longer than"),
     ],
 )

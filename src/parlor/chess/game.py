@@ -431,7 +431,13 @@ def pgn(
     """The game in PGN, its Result and Termination tags right however it ended."""
     record = chess.pgn.Game()
     record.headers.update(
-        {"Event": "parlor game", "Site": site, "Date": date, "White": white, "Black": black}
+        {
+            "Event": "parlor game",
+            "Site": _tag(site),
+            "Date": _tag(date),
+            "White": _tag(white),
+            "Black": _tag(black),
+        }
     )
     node: chess.pgn.GameNode = record
     for uci in game.moves:
@@ -448,6 +454,12 @@ def pgn(
     out = io.StringIO()
     record.accept(chess.pgn.FileExporter(out))
     return out.getvalue().rstrip("\n") + "\n"
+
+
+def _tag(value: str) -> str:
+    """A tag's value as PGN writes it (§8.1.1): a quote or a backslash escaped with a
+    backslash. python-chess writes values as given, and a player's name is theirs."""
+    return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _check_active(game: Game) -> None:

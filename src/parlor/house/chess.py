@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -53,6 +54,17 @@ SEAT_TOKEN_PREFIX = "chess_"  # noqa: S105 - a prefix, not a secret
 
 def is_seat_token(token: str) -> bool:
     return token.startswith(SEAT_TOKEN_PREFIX)
+
+
+#: What a game's id looks like (``secrets.token_urlsafe``); anything else names no game
+#: and is not sent to the store (PostgreSQL refuses a NUL in text outright).
+GAME_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def _known_shape(game_id: object) -> str:
+    if not isinstance(game_id, str) or not GAME_ID.fullmatch(game_id):
+        raise UnknownGame(game_id[:80] if isinstance(game_id, str) else str(game_id)[:80])
+    return game_id
 
 
 def _new_seat_token() -> str:
@@ -259,8 +271,7 @@ class ChessHouse:
         the moves of the versions read last are kept: a read at ply 300 then
         costs one row, not 300.
         """
-        if not isinstance(game_id, str):
-            raise UnknownGame(str(game_id))
+        game_id = _known_shape(game_id)
         found = tx.one(
             f"SELECT {_GAME_COLUMNS} FROM chess_games WHERE id = ?"
             + (tx.dialect.lock_rows if lock else ""),
@@ -474,6 +485,7 @@ class ChessHouse:
 
     def versions(self, game_ids: Sequence[str]) -> dict[str, int]:
         """The version of each game that exists: what long polls compare."""
+        game_ids = [g for g in game_ids if isinstance(g, str) and GAME_ID.fullmatch(g)]
         if not game_ids:
             return {}
         marks = ", ".join("?" * len(game_ids))
@@ -497,10 +509,11 @@ class ChessHouse:
 
     def seat(self, game_id: object, token: object, *, account_id: int | None = None) -> Color:
         """The side ``token`` (or ``account_id``) holds in the game; reads, locks nothing."""
+        game_id = _known_shape(game_id)
         with self.db.transaction(write=False) as tx:
             found = tx.one(f"SELECT {_GAME_COLUMNS} FROM chess_games WHERE id = ?", (game_id,))
-        if found is None or not isinstance(game_id, str):
-            raise UnknownGame(str(game_id))
+        if found is None:
+            raise UnknownGame(game_id)
         row = _GameRow._make(found)
         return _seat_of(row, row.game, token, account_id)
 

@@ -41,6 +41,10 @@ class Changes:
         # watchers of one game come and go one at a time, each in O(1).
         self._waiters: dict[Topic, dict[asyncio.Future[None], int]] = {}
         self._poller: asyncio.Task[None] | None = None
+        #: One more with every change heard of that woke someone or made a park decision
+        #: stale (and with every reply that reports a change): the front door joins only
+        #: identical requests in flight since the last one.
+        self.epoch = 0
         # Park decisions by request (``remember``), and the requests each topic holds.
         self._decided: dict[Hashable, Wait] = {}
         self._decided_by_topic: dict[Topic, set[Hashable]] = {}
@@ -52,16 +56,21 @@ class Changes:
 
     def advance(self, topic: Topic, version: int) -> None:
         """``topic`` is now at ``version``: wake whoever waits for less."""
+        heard = False
         for future, since in self._waiters.get(topic, {}).items():
             if version > since and not future.done():
                 future.set_result(None)
+                heard = True
         decided = self._decided_by_topic.get(topic)
         if decided:  # the decisions to wait for less than this version are stale now
             for request in [r for r in decided if self._stale(r, version)]:
                 decided.discard(request)
                 self._decided.pop(request, None)
+                heard = True
             if not decided:
                 del self._decided_by_topic[topic]
+        if heard:
+            self.epoch += 1
 
     def remember(self, request: Hashable, wait: Wait) -> None:
         """The app asked ``request`` to wait: the same request may wait without asking it,

@@ -28,6 +28,7 @@ import chess.engine
 from parlor.chess.errors import ChessError
 from parlor.house.chess import ChessHouse, GameState
 from parlor.house.errors import HouseError
+from parlor.store.db import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +88,10 @@ class ComputerSeat:
                     if self._stopping.is_set():
                         return
                     self._play(state)
-            except HouseError as error:  # a busy store: the next round tries again
-                log.warning("the computer's seat could not read its games: %s", error)
+            except Exception as error:  # a busy or restarting store, anything: go on
+                # The thread is every computer game's only player: if it ended, each would
+                # wait for a move that never comes. The next round tries again.
+                log.warning("the computer's seat could not play this round: %s", error)
 
     def _play(self, state: GameState) -> None:
         assert state.engine is not None
@@ -105,8 +108,8 @@ class ComputerSeat:
                     return
         try:
             self.house.engine_move(state.id, chosen.uci(), state.game.ply)
-        except (ChessError, HouseError) as refused:  # another worker's engine was first
-            log.info("the computer's move in %s was refused: %s", state.id, refused)
+        except (ChessError, HouseError, StoreError) as refused:  # another worker was first,
+            log.info("the computer's move in %s was refused: %s", state.id, refused)  # or busy
 
     def _choose(self, position: chess.Board, level: int) -> chess.Move:
         engine = self._running()
@@ -130,7 +133,7 @@ class ComputerSeat:
         log.error("game %s: %s", state.id, note)
         try:
             self.house.call_off(state.id, note)
-        except (ChessError, HouseError) as refused:
+        except (ChessError, HouseError, StoreError) as refused:
             log.info("game %s could not be called off: %s", state.id, refused)
 
     def _close(self) -> None:

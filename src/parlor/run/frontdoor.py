@@ -34,9 +34,10 @@ the tests, and under any PEP 3333 server.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from collections import Counter
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any, Protocol
 
@@ -73,25 +74,58 @@ _PERSONAL = frozenset({"authorization", "cookie"})
 _HOP = frozenset({"connection", "keep-alive", "te"})
 
 
-def _shared_key(request: Request) -> Hashable | None:
+#: The largest request head that may be shared: past it, a request is its own (what the
+#: door remembers of one is bounded, whatever a client sends).
+MAX_SHARED_HEAD = 8 * 1024
+
+
+def _shared_key(request: Request) -> bytes | None:
     """What makes ``request`` the same request as another's, if it may be shared at all.
 
-    Only an anonymous GET may: one with no credentials and no cookies, whose
-    answer cannot depend on who sends it. Two are the same when their path,
-    query and headers are (the connection's own headers aside), so a
-    conditional or differently negotiated GET is never answered with
-    another's reply.
+    Only an anonymous GET may: one with no credentials, no cookies and no
+    body, whose answer cannot depend on who sends it. Two are the same when
+    their scheme, path, query and headers are (the connection's own headers
+    aside; repeated headers in the order sent), so a conditional or
+    differently negotiated GET is never answered with another's reply. The key
+    is a digest, 16 bytes, however large the head was.
     """
-    if request.method != "GET":
+    if request.method != "GET" or request.body:
         return None
     kept = []
+    size = len(request.path) + len(request.query_string)
     for name, value in request.headers:
         lowered = name.lower()
         if lowered in _PERSONAL:
             return None
         if lowered not in _HOP:
             kept.append((lowered, value))
-    return (request.path, request.query_string, tuple(sorted(kept)))
+            size += len(name) + len(value)
+    if size > MAX_SHARED_HEAD:
+        return None
+    kept.sort(key=lambda header: header[0])  # stable: a repeated header keeps its order
+    seen = repr((request.scheme, request.path, request.query_string, kept))
+    return hashlib.blake2b(seen.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def _private(reply: Reply) -> bool:
+    """Whether the app marked ``reply`` as one client's (Cache-Control private or no-store)."""
+    for name, value in reply.headers:
+        if name.lower() == "cache-control":
+            directives = {part.strip().split("=", 1)[0].lower() for part in value.split(",")}
+            if directives & {"private", "no-store"}:
+                return True
+    return False
+
+
+def _forget(
+    flights: dict[bytes, tuple[asyncio.Future[Reply], int]],
+    key: bytes,
+    running: asyncio.Future[Reply],
+) -> None:
+    """Drop a finished flight, unless a newer one has taken its key meanwhile."""
+    flight = flights.get(key)
+    if flight is not None and flight[0] is running:
+        del flights[key]
 
 
 def _phrase(status: int) -> str:
@@ -189,9 +223,10 @@ class FrontDoor:
         self.cache = cache
         self.json_only = json_only
         self.changes = Changes(runner.versions, poll_interval=poll_interval)
-        #: App calls in flight by ``_shared_key``: first asks, and runs of woken requests.
-        self._asking: dict[Hashable, asyncio.Future[Reply]] = {}
-        self._rerunning: dict[Hashable, asyncio.Future[Reply]] = {}
+        #: App calls in flight by ``_shared_key``, with the ``Changes.epoch`` each began
+        #: in: first asks, and runs of woken requests.
+        self._asking: dict[bytes, tuple[asyncio.Future[Reply], int]] = {}
+        self._rerunning: dict[bytes, tuple[asyncio.Future[Reply], int]] = {}
         self.limits = limits or BodyLimits()
         self.proxies = proxies or TrustedProxies()
         self._log = log
@@ -296,6 +331,8 @@ class FrontDoor:
             reply = await self.runner.call(request, allow_wait=allow_wait)
         except AppGone:
             return _APP_GONE
+        if reply.changes:
+            self.changes.epoch += 1  # something changed: no flight begun before it is joined
         for topic, version in reply.changes:
             self.changes.advance(topic, version)
         return reply
@@ -303,7 +340,7 @@ class FrontDoor:
     async def _shared_call(
         self,
         request: Request,
-        shared: Hashable | None,
+        shared: bytes | None,
         view: WSGIEnvironment | None,
         *,
         allow_wait: bool,
@@ -318,15 +355,17 @@ class FrontDoor:
         if shared is None:
             return await self._answer(request, view, allow_wait), False
         flights = self._asking if allow_wait else self._rerunning
-        running = flights.get(shared)
-        if running is None:
+        flight = flights.get(shared)
+        # A flight that began before a change this door has heard of (a move made in
+        # between) may answer with what was true before it: join only one begun since.
+        if flight is None or flight[1] != self.changes.epoch:
             running = asyncio.ensure_future(self._answer(request, view, allow_wait))
-            flights[shared] = running
-            running.add_done_callback(lambda _: flights.pop(shared, None))
+            flights[shared] = (running, self.changes.epoch)
+            running.add_done_callback(lambda _: _forget(flights, shared, running))
             return await asyncio.shield(running), False
-        reply = await asyncio.shield(running)
-        if any(name.lower() == "set-cookie" for name, _ in reply.headers):
-            # A cookie is one visitor's (a new session, say): never copied to another.
+        reply = await asyncio.shield(flight[0])
+        if _private(reply) or any(name.lower() == "set-cookie" for name, _ in reply.headers):
+            # One client's answer (a cookie, a new session, private data): never copied.
             return await self._answer(request, view, allow_wait), False
         return reply, reply is not _APP_GONE
 

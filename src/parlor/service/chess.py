@@ -28,6 +28,7 @@ import msgspec
 from parlor.chess import game as rules
 from parlor.chess.game import Clock, Color, Status
 from parlor.house.chess import (
+    GAME_ID,
     PAGE_MAX,
     ChessHouse,
     GameState,
@@ -193,6 +194,8 @@ def _read_cursor(text: str) -> tuple[str, str]:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
         created_at, game_id = raw.split("|", 1)
         datetime.fromisoformat(created_at)
+        if not GAME_ID.fullmatch(game_id) or not created_at.isprintable():
+            raise ValueError("not a cursor this service gave")
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise Problem(
             falcon.HTTP_400,

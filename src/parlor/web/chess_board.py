@@ -195,7 +195,10 @@ def read_pgn(data: bytes) -> Replay:
     start = game.board()
     if type(start) is not chess.Board or start.chess960:
         raise PgnRefused("Only games of standard chess can be replayed here.")
-    moves = tuple(move.uci() for move in game.mainline_moves())
+    played = list(game.mainline_moves())
+    if not all(played):  # "--" and "Z0" read as null moves, which no game here holds
+        raise PgnRefused("The game holds a null move (--), which chess has not: remove it.")
+    moves = tuple(move.uci() for move in played)
     if len(moves) > MAX_REPLAY_PLIES:
         raise PgnRefused(f"The game is longer than {MAX_REPLAY_PLIES} half-moves.")
     tags = {tag: _tag(game.headers.get(tag, "")) for tag in REPLAY_TAGS}
