@@ -351,7 +351,12 @@ def play(
 
     Without --game it starts a game and prints the command your opponent runs to
     join it. Type moves in SAN or UCI; `help` lists the commands (moves, draw,
-    resign, quit, ...). While your opponent thinks, it waits by long polling.
+    resign, quit, ...). While your opponent thinks, it waits by long polling,
+    and waits out a lost connection for --patience seconds.
+
+    Exit status: 0 when the game is over or you left it (it can be resumed with
+    --game and --token), 2 when the service refused or could not be reached,
+    130 after Ctrl+C.
     """
     from parlor.client import ClientError
 
