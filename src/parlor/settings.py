@@ -87,6 +87,8 @@ class Settings:
     chess_engine: str = ""
     #: Seconds the engine thinks about each move.
     chess_engine_time: float = 0.5
+    #: Games the computer plays at once (one engine thread serves them in turn).
+    chess_engine_games: int = 20
     limits: HouseLimits = field(default_factory=HouseLimits)
 
     @classmethod

@@ -124,3 +124,22 @@ def test_with_an_engine_the_service_offers_it(house: RouletteHouse, tmp_path: Pa
         game = made.json()["game"]
         assert game["computer"] == {"color": "black", "level": 7}
         assert game["status"] == "active"
+
+
+def test_the_computer_plays_a_bounded_number_of_games(house: RouletteHouse, tmp_path: Path) -> None:
+    engine = _failing_engine(tmp_path)  # no seat runs here: only the service's count
+    settings = Settings(chess_engine=engine, chess_engine_games=2)
+    app = create_app(house, settings=settings)
+    with httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://t") as http:
+        made = [http.post("/api/v1/chess/games", json={"computer": 1}) for _ in range(2)]
+        assert [m.status_code for m in made] == [201, 201]
+        busy = http.post("/api/v1/chess/games", json={"computer": 1})
+        assert (busy.status_code, busy.json()["code"]) == (409, "computer_busy")
+        assert http.post("/api/v1/chess/games", json={}).status_code == 201  # people still may
+        first = made[0].json()
+        http.post(
+            f"/api/v1/chess/games/{first['game']['game']}/resign",
+            headers={"Authorization": f"Bearer {first['token']}"},
+            json={},
+        )
+        assert http.post("/api/v1/chess/games", json={"computer": 1}).status_code == 201

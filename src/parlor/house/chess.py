@@ -530,6 +530,15 @@ class ChessHouse:
             )
         return [self.game(str(found[0])) for found in rows]
 
+    def computer_games(self) -> int:
+        """How many games the computer plays now."""
+        with self.db.transaction(write=False) as tx:
+            found = tx.one(
+                "SELECT COUNT(*) FROM chess_games"
+                " WHERE status = 'active' AND engine_color IS NOT NULL"
+            )
+        return int(found[0]) if found else 0
+
     def engine_move(self, game_id: object, uci: str, ply: int) -> GameState:
         """The computer plays ``uci`` at ``ply``; refused as anyone's move would be (a second
         worker's engine that chose too is StalePly)."""

@@ -53,6 +53,7 @@ def settings_environment(settings: Settings) -> dict[str, str]:
         "PARLOR_STARTING_CHIPS": str(settings.starting_chips),
         "PARLOR_CHESS_ENGINE": settings.chess_engine,
         "PARLOR_CHESS_ENGINE_TIME": str(settings.chess_engine_time),
+        "PARLOR_CHESS_ENGINE_GAMES": str(settings.chess_engine_games),
         "PARLOR_LOGIN_FRONT_ENDS": settings.login_front_ends,
         "PARLOR_HOST": settings.host,  # the service's own address is a front end's too
         **front_door_environment(settings),

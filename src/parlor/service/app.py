@@ -64,6 +64,7 @@ def create_falcon_app(
     *,
     chess: ChessHouse | None = None,
     computer_think: float | None = None,
+    computer_games: int = 20,
     logins: Throttle | None = None,
     front_ends: Collection[str] = (),
 ) -> falcon.App[falcon.Request, falcon.Response]:
@@ -95,7 +96,9 @@ def create_falcon_app(
         registrations=for_registrations(time.time),
         front_ends=front_ends,
     )
-    add_chess_routes(app, chess or ChessHouse(house.db), think=computer_think)
+    add_chess_routes(
+        app, chess or ChessHouse(house.db), think=computer_think, computer_games=computer_games
+    )
     return app
 
 
@@ -164,6 +167,7 @@ def create_app(
         accounts,
         chess=chess,
         computer_think=settings.chess_engine_time if settings.chess_engine else None,
+        computer_games=settings.chess_engine_games,
         logins=logins,
         front_ends=front_ends,
     )

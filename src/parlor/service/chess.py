@@ -216,9 +216,12 @@ def _grant(house: ChessHouse, state: GameState, color: Color, token: str) -> wir
 class Games:
     """POST starts a game; GET lists games, newest first, a page at a time."""
 
-    def __init__(self, house: ChessHouse, computer: wire.ComputerOffer) -> None:
+    def __init__(
+        self, house: ChessHouse, computer: wire.ComputerOffer, computer_games: int
+    ) -> None:
         self._house = house
         self._computer = computer
+        self._computer_games = computer_games
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         body = read_body(req, wire.CreateGame)
@@ -228,6 +231,14 @@ class Games:
                 "this server has no chess engine to play you: its operator starts it with"
                 " --chess-engine PATH (GET /api/v1/chess/computer says whether it has one)",
                 code="no_engine",
+                field="computer",
+            )
+        if body.computer is not None and self._house.computer_games() >= self._computer_games:
+            raise Problem(
+                falcon.HTTP_409,
+                f"the computer plays {self._computer_games} games at once already: try again"
+                " when one ends, or play a person",
+                code="computer_busy",
                 field="computer",
             )
         clock = None if body.clock is None else Clock(body.clock.initial, body.clock.increment)
@@ -448,15 +459,17 @@ def add_chess_routes(
     house: ChessHouse,
     *,
     think: float | None = None,
+    computer_games: int = 20,
 ) -> None:
-    """The chess routes; ``think``: the computer's seconds a move, None: no computer."""
+    """The chess routes; ``think``: the computer's seconds a move, None: no computer;
+    ``computer_games``: how many it plays at once."""
     offer = wire.ComputerOffer(
         available=think is not None,
         min_level=wire.MIN_LEVEL,
         max_level=wire.MAX_LEVEL,
         think=think or 0.0,
     )
-    app.add_route(GAMES, Games(house, offer))
+    app.add_route(GAMES, Games(house, offer, computer_games))
     app.add_route(COMPUTER, ComputerInfo(offer))
     app.add_route(MY_GAMES, MyGames(house))
     app.add_route(VERSIONS, Versions(house))

@@ -343,6 +343,7 @@ def _error_responses() -> Json:
                 "game_not_active",
                 "not_allowed",
                 "no_engine",
+                "computer_busy",
             ),
         ),
         CONTENT_TOO_LARGE: _problem_response(
