@@ -370,6 +370,36 @@ def module_server(
         server.close()
 
 
+def read_all(sock: socket.socket) -> bytes:
+    """Everything the server sends on ``sock`` until it closes the connection."""
+    received = b""
+    while chunk := sock.recv(65536):
+        received += chunk
+    return received
+
+
+def status_of(answer: bytes) -> int:
+    """The status code of a raw HTTP/1.1 answer."""
+    match = re.match(rb"HTTP/1\.1 (\d{3}) ", answer)
+    assert match, answer[:200]
+    return int(match.group(1))
+
+
+def exchange(
+    server: ParlorProcess, payload: bytes, *, timeout: float = 10.0, half_close: bool = False
+) -> bytes:
+    """Send ``payload`` (which asks for Connection: close) and read until the server closes.
+
+    ``half_close`` shuts the sending side after it: the front door takes that for a
+    client that has gone.
+    """
+    with socket.create_connection(("127.0.0.1", server.port), timeout=timeout) as sock:
+        sock.sendall(payload)
+        if half_close:
+            sock.shutdown(socket.SHUT_WR)
+        return read_all(sock)
+
+
 def canonical_kind(proposition: str) -> str:
     key = "".join(ch for ch in proposition.lower() if ch.isalnum())
     return {"sixline": "six_line", "firstfour": "first_four"}.get(key, key)

@@ -31,7 +31,13 @@ import pytest
 from parlor.house.ledger import check_ledger
 from parlor.store.db import open_database
 from tests.clients_support import MD5DigestHandler, curl
-from tests.e2e.e2e_support import ParlorProcess, module_server
+from tests.e2e.e2e_support import (
+    ParlorProcess,
+    exchange,
+    module_server,
+    read_all,
+    status_of,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -167,25 +173,6 @@ def test_the_account_page_sends_a_stranger_to_log_in_and_back_under_play(
 
 
 # -- attackers -------------------------------------------------------------------------
-
-
-def exchange(house: ParlorProcess, payload: bytes, *, timeout: float = 10.0) -> bytes:
-    """Send ``payload`` (which asks for Connection: close) and read until the server closes.
-
-    No half-close: the front door takes one for a client that has gone.
-    """
-    with socket.create_connection(("127.0.0.1", house.port), timeout=timeout) as sock:
-        sock.sendall(payload)
-        received = b""
-        while chunk := sock.recv(65536):
-            received += chunk
-        return received
-
-
-def status_of(answer: bytes) -> int:
-    match = re.match(rb"HTTP/1\.1 (\d{3}) ", answer)
-    assert match, answer[:200]
-    return int(match.group(1))
 
 
 def get_me(authorization: bytes) -> bytes:
@@ -412,9 +399,7 @@ def test_a_stalled_or_short_body_opens_no_account(house: ParlorProcess, door: st
     with socket.create_connection(("127.0.0.1", house.port), timeout=10) as stalled:
         stalled.sendall(request)
         assert httpx.get(f"{house.base_url}/api/v1/rules", timeout=5).status_code == 200
-        answer = b""
-        while chunk := stalled.recv(65536):
-            answer += chunk
+        answer = read_all(stalled)
     assert status_of(answer) == 408
     assert accounts_named(house, name) == 0
 

@@ -19,7 +19,13 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.e2e.e2e_support import ParlorProcess, module_server
+from tests.e2e.e2e_support import (
+    ParlorProcess,
+    exchange,
+    module_server,
+    read_all,
+    status_of,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -72,27 +78,6 @@ def move_request(
     )  # fmt: skip
 
 
-def read_all(sock: socket.socket) -> bytes:
-    received = b""
-    while chunk := sock.recv(65536):
-        received += chunk
-    return received
-
-
-def status_of(answer: bytes) -> int:
-    match = re.match(rb"HTTP/1\.1 (\d{3}) ", answer)
-    assert match, answer[:200]
-    return int(match.group(1))
-
-
-def exchange(house: ParlorProcess, payload: bytes, *, half_close: bool = False) -> bytes:
-    with socket.create_connection(("127.0.0.1", house.port), timeout=15) as sock:
-        sock.sendall(payload)
-        if half_close:
-            sock.shutdown(socket.SHUT_WR)
-        return read_all(sock)
-
-
 E4 = json.dumps({"move": "e4", "ply": 0}).encode()
 
 
@@ -109,7 +94,9 @@ def test_a_stalled_move_is_408_and_moves_nothing(house: ParlorProcess) -> None:
 
 def test_a_cut_off_move_is_refused_and_moves_nothing(house: ParlorProcess) -> None:
     table = Table(house)
-    answer = exchange(house, move_request(table.id, table.white, E4)[:-5], half_close=True)
+    answer = exchange(
+        house, move_request(table.id, table.white, E4)[:-5], timeout=15, half_close=True
+    )
     assert status_of(answer) in (400, 408)
     assert table.state()["ply"] == 0
 
