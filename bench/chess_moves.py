@@ -72,7 +72,7 @@ def house_figures(work: Path, rounds: int) -> dict[str, float]:
     """Microseconds of a read and a move at ply 10 and 300, as the REST service does them:
     the house's operation and the answer worked out from it (``represent``)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
-    from parlor.chess import game as rules
+    from parlor.chess.position import POSITIONS
     from parlor.house.chess import ChessHouse
     from parlor.service.chess import _answer, represent
     from parlor.store.db import open_database
@@ -109,7 +109,7 @@ def house_figures(work: Path, rounds: int) -> dict[str, float]:
                 _, black = house.join(state.id)
                 token = white.token if ply % 2 == 0 else black.token
                 # Cold: a worker that has never seen the game replays it from the store.
-                rules._POSITIONS = rules._Positions()
+                POSITIONS.clear()
                 house._moves_of.clear()
                 _answer.cache_clear()
                 timed("cold", read, state.id)
@@ -193,19 +193,23 @@ def _pgrep(*args: str) -> list[int]:
     return [int(pid) for pid in found.split()]
 
 
-def lua_games(base: str, moves: list[str], start: int) -> str:
-    """Start GAMES games at ``start`` plies into ``moves``, both seats taken; as Lua tables."""
+def lua_games(base: str, games: list[list[str]], start: int) -> str:
+    """Start one game for each move list, ``start`` plies in, both seats taken; as Lua tables.
+
+    Each game has moves of its own: games that shared one move list would share their
+    positions too, and a server that keeps positions would work each out once for all."""
     entries = []
-    for n in range(GAMES):
+    for moves in games:
         made = _post(f"{base}/api/v1/chess/games", {"color": "white", "opening": moves[:start]})
-        game_id = made["game"]["game"]
+        grant = made["game"]
+        assert isinstance(grant, dict)
+        game_id = grant["game"]
         joined = _post(f"{base}/api/v1/chess/games/{game_id}/join", {})
         listed = ",".join(f'"{m}"' for m in moves)
         entries.append(
             f'{{id="{game_id}", white="{made["token"]}", black="{joined["token"]}",'
             f" start={start}, moves={{{listed}}}}}"
         )
-        del n
     return ",\n".join(entries)
 
 
@@ -246,7 +250,8 @@ def main() -> None:
     ]  # fmt: skip
     hello_script = work / "hello.lua"
     hello_script.write_text(LUA_REPORT)
-    moves = quiet_game(LENGTH, 3)
+    with console.status(f"{GAMES} games of {LENGTH} random quiet moves each"):
+        games = [quiet_game(LENGTH, 3 + n) for n in range(GAMES)]
     results: dict[str, list[dict[str, float]]] = {"hello": [], "moves": []}
     with console.status("") as status:
         for round_ in range(1, args.rounds + 1):
@@ -260,7 +265,7 @@ def main() -> None:
                 script = work / f"moves{round_}.lua"
                 start = 10  # every game is at least 10 plies in, then runs on
                 script.write_text(
-                    LUA_MOVES % lua_games(f"http://127.0.0.1:{parlor_port}", moves, start)
+                    LUA_MOVES % lua_games(f"http://127.0.0.1:{parlor_port}", games, start)
                     + LUA_REPORT
                 )
                 processes = service_processes(parlor_port)

@@ -171,3 +171,23 @@ def test_seat_tokens_say_what_they_are(house: ChessHouse) -> None:
     _, seat = house.create("white")
     assert is_seat_token(seat.token)
     assert not is_seat_token("an-account-token")
+
+
+def test_a_move_worked_out_ahead_is_decided_again_when_another_worker_moved_first(
+    db: Database,
+) -> None:
+    """Each worker works a move out from the newest version it has seen, outside the write
+    lock; a version another worker has moved past meanwhile is never written over."""
+    mine, theirs = ChessHouse(db), ChessHouse(db)
+    state, white = mine.create("white")
+    _, black = mine.join(state.id)
+    mine.move(state.id, white.token, "e2e4", 0)  # mine now knows ply 1, black to move
+    theirs.move(state.id, black.token, "e7e5", 1)  # another worker answers first
+    with pytest.raises(NotYourTurn):  # legal at the version mine knew; white to move now
+        mine.move(state.id, black.token, "d7d5", 1)
+    now = mine.game(state.id)
+    assert now.game.moves == ("e2e4", "e7e5")
+    assert now.version == theirs.game(state.id).version
+    after = mine.move(state.id, white.token, "g1f3", 2)  # from the stored version on
+    assert after.game.moves == ("e2e4", "e7e5", "g1f3")
+    assert theirs.game(state.id).game.san == ("e4", "e5", "Nf3")

@@ -231,7 +231,7 @@ def test_any_random_game_replays_to_the_same_position(data: st.DataObject) -> No
     for _ in range(data.draw(st.integers(0, 60))):
         if game.status is not Status.ACTIVE:
             break
-        legal = rules.legal_moves(rules.board(game))
+        legal = rules.facts(game).legal
         choice = data.draw(st.sampled_from(legal))
         san = rules.board(game).san(chess.Move.from_uci(choice))
         game = rules.move(game, game.turn, data.draw(st.sampled_from([choice, san])), game.ply, 0.0)

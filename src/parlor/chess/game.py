@@ -38,8 +38,6 @@ Rules:
 from __future__ import annotations
 
 import io
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -54,6 +52,7 @@ from parlor.chess.errors import (
     NotYourTurn,
     StalePly,
 )
+from parlor.chess.position import POSITIONS, Facts, legal_moves, worked_out
 
 
 class Color(StrEnum):
@@ -168,76 +167,16 @@ def board(game: Game) -> chess.Board:
 
     The caller may change the board it gets: it is a copy. Replaying 300 moves
     costs about a millisecond, and every read and move needs the position, so
-    the last positions replayed are kept (``_Positions``); a move then costs one
-    push on the position before it.
+    the last positions replayed are kept (``parlor.chess.position``); a move
+    then costs one push on the position before it.
     """
-    return _POSITIONS.after(game.moves)
+    return POSITIONS.board(game.moves)
 
 
-class _Positions:
-    """The boards after the move lists seen last, so a game is not replayed at every read.
-
-    A memo, not state: a board is a function of its move list, so what is kept
-    changes no answer. Requests run on several threads, hence the lock, and
-    each caller gets its own copy (``_clone``).
-    """
-
-    def __init__(self, size: int = 256) -> None:
-        self._size = size
-        self._boards: OrderedDict[tuple[str, ...], chess.Board] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def _kept(self, moves: tuple[str, ...]) -> chess.Board | None:
-        with self._lock:
-            found = self._boards.get(moves)
-            if found is not None:
-                self._boards.move_to_end(moves)
-                return _clone(found)
-        return None
-
-    def keep(self, moves: tuple[str, ...], position: chess.Board) -> None:
-        """Remember ``position`` as the board after ``moves`` (a copy: the caller keeps theirs)."""
-        with self._lock:
-            self._boards[moves] = _clone(position)
-            self._boards.move_to_end(moves)
-            while len(self._boards) > self._size:
-                self._boards.popitem(last=False)
-
-    def after(self, moves: tuple[str, ...]) -> chess.Board:
-        found = self._kept(moves)
-        if found is not None:
-            return found
-        position = self._kept(moves[:-1]) if moves else None
-        if position is None:
-            position = chess.Board()
-            for uci in moves:
-                position.push(chess.Move.from_uci(uci))
-        else:
-            position.push(chess.Move.from_uci(moves[-1]))
-        self.keep(moves, position)
-        return position
-
-
-def _clone(position: chess.Board) -> chess.Board:
-    """A copy of ``position`` with its history, sharing the history's Move objects.
-
-    ``Board.copy`` copies every Move of the stack one by one, which at ply 300
-    costs more than the rest of a request; moves are never changed once
-    played, so the lists are copied and the moves shared. (``_stack`` is
-    python-chess's list of earlier states, which repetition checks walk.)
-    """
-    clone = position.copy(stack=False)
-    clone.move_stack = position.move_stack.copy()
-    clone._stack = position._stack.copy()
-    return clone
-
-
-_POSITIONS = _Positions()
-
-
-def legal_moves(position: chess.Board) -> tuple[str, ...]:
-    """The legal moves of ``position`` in UCI, sorted."""
-    return tuple(sorted(move.uci() for move in position.legal_moves))
+def facts(game: Game) -> Facts:
+    """What an answer reads of the game's position (FEN, check, legal moves, …), worked
+    out once for each position."""
+    return POSITIONS.facts(game.moves)
 
 
 #: The longest opening a new game may start from (a long game is ~300 half-moves).
@@ -281,11 +220,23 @@ def join(game: Game, now: float) -> Game:
     )
 
 
-def parse_move(position: chess.Board, text: object) -> chess.Move:
-    """``text`` as a legal move of ``position`` (UCI or SAN); IllegalMove otherwise."""
+def parse_move(
+    position: chess.Board, text: object, legal: tuple[str, ...] | None = None
+) -> chess.Move:
+    """``text`` as a legal move of ``position`` (UCI or SAN); IllegalMove otherwise.
+
+    ``legal``, the position's legal moves in UCI when they are known already,
+    answers the usual case, a move sent as one of them, without asking
+    python-chess to check it again.
+    """
     if not isinstance(text, str) or not 0 < len(text) <= MAX_MOVE_TEXT:
-        raise IllegalMove("a move is a short text, like e2e4 or Nf3", legal_moves(position))
+        raise IllegalMove(
+            "a move is a short text, like e2e4 or Nf3",
+            legal_moves(position) if legal is None else legal,
+        )
     written = text.strip()
+    if legal is not None and written in legal:
+        return chess.Move.from_uci(written)
     move: chess.Move | None = None
     try:
         move = position.parse_uci(written)
@@ -297,7 +248,7 @@ def parse_move(position: chess.Board, text: object) -> chess.Move:
     if move is None or not move:  # a null move is falsy: "0000" and "--" parse as one
         raise IllegalMove(
             f"{written!r} is not a legal move here: send one of the legal moves (UCI or SAN)",
-            legal_moves(position),
+            legal_moves(position) if legal is None else legal,
         )
     return move
 
@@ -341,12 +292,12 @@ def move(game: Game, player: Color, text: object, ply: object, now: float) -> Ga
     if ply != game.ply:
         raise StalePly(f"the game is at ply {game.ply}, not {ply}: read it again, then move")
     position = board(game)
-    chosen = parse_move(position, text)
-    written = position.san(chosen)
-    position.push(chosen)
+    chosen = parse_move(position, text, facts(game).legal)
+    written = position.san_and_push(chosen)
     remaining, turn_started = _clock_after_move(game, player, now)
     moves = (*game.moves, chosen.uci())
-    _POSITIONS.keep(moves, position)  # the next read of the game starts from it
+    known = worked_out(position)
+    POSITIONS.keep(moves, position, known)  # the next read of the game starts from it
     moved = replace(
         game,
         moves=moves,
@@ -356,10 +307,9 @@ def move(game: Game, player: Color, text: object, ply: object, now: float) -> Ga
         remaining=remaining,
         turn_started=turn_started,
     )
-    outcome = position.outcome(claim_draw=False)
-    if outcome is None:
+    if known.outcome is None:
         return moved
-    return _over(moved, outcome.result(), _ENDINGS[outcome.termination])
+    return _over(moved, known.outcome.result(), _ENDINGS[known.outcome.termination])
 
 
 def resign(game: Game, player: Color, now: float) -> Game:

@@ -250,6 +250,8 @@ class ChessHouse:
         self.clock = clock
         #: The moves (UCI, SAN) of recently read versions of games (``_load``).
         self._moves_of: dict[tuple[str, int], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        #: The newest committed row and game this process has seen of each game (``move``).
+        self._latest: dict[str, tuple[_GameRow, Game]] = {}
         self._stamp = stamp
         self._choose = choose
         self.on_change = on_change
@@ -260,6 +262,8 @@ class ChessHouse:
         return committed(self.db, work)
 
     def _changed(self, state: GameState) -> GameState:
+        """After a change committed: its moves are known, and its watchers are told."""
+        self._keep_moves((state.id, state.version), (state.game.moves, state.game.san))
         if self.on_change is not None:
             self.on_change(state.id, state.version)
         return state
@@ -287,10 +291,20 @@ class ChessHouse:
                 "SELECT uci, san FROM chess_moves WHERE game_id = ? ORDER BY ply", (game_id,)
             )
             known = (tuple(str(u) for u, _ in stored), tuple(str(s) for _, s in stored))
-            if len(self._moves_of) >= _MOVES_KEPT:
-                self._moves_of.clear()  # a memo: starting it afresh loses nothing
-            self._moves_of[key] = known
+            if not lock:
+                # Only what is committed is kept. Under the write lock, a group commit's
+                # earlier operation may have written rows it will yet roll back.
+                self._keep_moves(key, known)
         return row, replace(row.game, moves=known[0], san=known[1])
+
+    def _keep_moves(
+        self, key: tuple[str, int], moves: tuple[tuple[str, ...], tuple[str, ...]]
+    ) -> None:
+        """Remember a committed version's moves (UCI, SAN). Only committed ones: a version
+        number rolled back could come again with other moves."""
+        if len(self._moves_of) >= _MOVES_KEPT:
+            self._moves_of.clear()  # a memo: starting it afresh loses nothing
+        self._moves_of[key] = moves
 
     @staticmethod
     def _state(row: _GameRow, game: Game) -> GameState:
@@ -312,6 +326,10 @@ class ChessHouse:
 
     def _save(self, tx: Transaction, row: _GameRow, before: Game, after: Game) -> GameState:
         """Write ``after`` over ``before``: its new moves, its row, one more version."""
+        return self._state(self._write_game(tx, row, before, after), after)
+
+    def _write_game(self, tx: Transaction, row: _GameRow, before: Game, after: Game) -> _GameRow:
+        """``_save``'s writes; the row as written."""
         now = self._stamp()
         _insert_moves(tx, row.id, before, after, now)
         white_left, black_left = after.remaining if after.remaining is not None else (None, None)
@@ -338,7 +356,7 @@ class ChessHouse:
              saved.turn_started, saved.version, saved.updated_at, saved.white_account,
              saved.black_account, saved.white_name, saved.black_name, saved.note, saved.id),
         )  # fmt: skip
-        return self._state(saved, after)
+        return saved
 
     def _change(
         self,
@@ -441,6 +459,7 @@ class ChessHouse:
         """The game as it stands now (a flag that fell is recorded first)."""
         with self.db.transaction(write=False) as tx:
             row, game = self._load(tx, game_id, lock=False)
+        self._keep_latest(row, game)
         if rules.at(game, self.clock()) == game:
             return self._state(row, game)
 
@@ -583,7 +602,9 @@ class ChessHouse:
         different move is ``MoveKeyReused``.
         """
 
-        def work(tx: Transaction) -> GameState:
+        plan = self._plan_move(game_id, token, account_id, text, ply)
+
+        def work(tx: Transaction) -> tuple[GameState, _GameRow | None]:
             row, game = self._load(tx, game_id, lock=True)
             player = _seat_of(row, game, token, account_id)
             fingerprint = f"{player.value}:{ply!r}:{text!r}"
@@ -595,18 +616,57 @@ class ChessHouse:
                 if found is not None:
                     if found[0] != fingerprint:
                         raise MoveKeyReused(idempotency_key)
-                    return replace(self._state(row, game), replayed=True)
-            after = rules.move(game, player, text, ply, self.clock())
+                    return replace(self._state(row, game), replayed=True), None
+            if plan is not None and plan[0] == row.version and plan[1] is player:
+                after = plan[2]  # worked out from this very version
+            else:
+                after = rules.move(game, player, text, ply, self.clock())
             if idempotency_key is not None:
                 tx.execute(
                     "INSERT INTO chess_idempotency (game_id, key, fingerprint, created_at)"
                     " VALUES (?, ?, ?, ?)",
                     (row.id, idempotency_key, fingerprint, self._stamp()),
                 )
-            return self._save(tx, row, game, after)
+            saved = self._write_game(tx, row, game, after)
+            return self._state(saved, after), saved
 
-        state = self._write(work)
-        return state if state.replayed else self._changed(state)
+        state, saved = self._write(work)
+        if saved is None:
+            return state
+        self._keep_latest(saved, state.game)
+        return self._changed(state)
+
+    def _plan_move(
+        self, game_id: object, token: object, account_id: int | None, text: object, ply: object
+    ) -> tuple[int, Color, Game] | None:
+        """The move worked out ahead, from the newest version this process has seen: the
+        version, the player, the game after it; None when there is nothing to go on.
+
+        The rules (python-chess's legality, SAN, the next position's legal moves) cost
+        more than the rest of a move, and the transaction runs under the database's
+        write lock, where every other writer waits. So the move is worked out before,
+        and the transaction only checks that the game is still at that version; if
+        another move came first (another worker's, say) it is worked out again inside.
+        A refusal is decided inside too, where it is authoritative.
+        """
+        known = self._latest.get(game_id) if isinstance(game_id, str) else None
+        if known is None:
+            return None
+        row, game = known
+        try:
+            player = _seat_of(row, game, token, account_id)
+            return row.version, player, rules.move(game, player, text, ply, self.clock())
+        except (ChessError, HouseError):
+            return None
+
+    def _keep_latest(self, row: _GameRow, game: Game) -> None:
+        """Remember a committed version of a game, if no newer one is known."""
+        known = self._latest.get(row.id)
+        if known is not None and known[0].version >= row.version:
+            return
+        if len(self._latest) >= _MOVES_KEPT:
+            self._latest.clear()  # a memo: starting it afresh loses nothing
+        self._latest[row.id] = (row, game)
 
     def resign(self, game_id: object, token: object, *, account_id: int | None = None) -> GameState:
         return self._change(game_id, token, account_id, rules.resign)

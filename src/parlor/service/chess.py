@@ -99,21 +99,21 @@ def _answer(state: GameState) -> wire.Game:
     every watcher of the game to read the same version. (A running clock is set apart,
     in ``represent``.)"""
     game = state.game
-    position = state.board
+    seen = rules.facts(game)
     active = game.status is Status.ACTIVE
     stored = game.remaining
     return wire.Game(
         id=state.id,
         status=game.status,
-        fen=position.fen(),
+        fen=seen.fen,
         moves=tuple(wire.Move(uci=u, san=s) for u, s in zip(game.moves, game.san, strict=True)),
         ply=game.ply,
         turn=game.turn,
-        check=position.is_check(),
+        check=seen.check,
         result=game.result,  # type: ignore[arg-type]  # the rules write only these four
         termination=game.termination,
         draw_offer=game.draw_offer,
-        can_claim_draw=active and (position.halfmove_clock >= 100 or position.is_repetition(3)),
+        can_claim_draw=active and seen.claimable,
         players=_players(state.players),
         computer=(
             None
@@ -131,7 +131,7 @@ def _answer(state: GameState) -> wire.Game:
                 running=game.turn if active and game.turn_started is not None else None,
             )
         ),
-        legal_moves=rules.legal_moves(position) if active else (),
+        legal_moves=seen.legal if active else (),
         version=state.version,
         created_at=datetime.fromisoformat(state.created_at),
         updated_at=datetime.fromisoformat(state.updated_at),
