@@ -110,7 +110,8 @@ def _every_row(db: Database) -> list[list[tuple[object, ...]]]:
                 "SELECT id, balance, open_stake, bet_count, spin_count, status FROM sessions"
                 " ORDER BY id",
                 "SELECT * FROM bets ORDER BY id",
-                "SELECT * FROM spins ORDER BY session_id, n",
+                # The columns version 2 had: later migrations add some (NULL in old rows).
+                "SELECT session_id, n, pocket, spun_at FROM spins ORDER BY session_id, n",
                 "SELECT * FROM ledger ORDER BY id",
             )
         ]

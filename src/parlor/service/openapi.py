@@ -322,8 +322,9 @@ def _error_responses() -> Json:
             409,
             "Valid, but not possible now: the session has ended, the balance is too low, the"
             " amount is outside this session's table limits, the bet is of the other wheel's"
-            " layout, the bet is no longer open, the seed is not revealed yet, or the spin asked"
-            " for is not the next one; in chess, it is the other player's turn, the ply is not"
+            " layout, the bet is no longer open, the seed is not revealed yet, the spin asked"
+            " for is not the next one, or the session plays at a TCP table (which bets, spins"
+            " and is verified for it); in chess, it is the other player's turn, the ply is not"
             " the game's, the game is waiting or over, or the draw, abort or seat asked for is"
             " not possible now.",
             (
@@ -338,6 +339,7 @@ def _error_responses() -> Json:
                 "bet_not_open",
                 "seed_not_revealed",
                 "spin_out_of_turn",
+                "plays_at_table",
                 "not_your_turn",
                 "stale_ply",
                 "game_not_active",

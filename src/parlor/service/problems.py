@@ -90,6 +90,7 @@ _STATUS: tuple[tuple[type[errors.HouseError], str, str], ...] = (
     (errors.BetNotOpen, falcon.HTTP_409, "bet_not_open"),
     (errors.SpinOutOfTurn, falcon.HTTP_409, "spin_out_of_turn"),
     (errors.SeedNotRevealed, falcon.HTTP_409, "seed_not_revealed"),
+    (errors.PlaysAtTable, falcon.HTTP_409, "plays_at_table"),
     (errors.UnknownAccount, falcon.HTTP_404, "unknown_account"),
     (errors.UsernameTaken, falcon.HTTP_409, "username_taken"),
     (errors.AccountShort, falcon.HTTP_409, "account_short"),

@@ -294,6 +294,55 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        8,
+        "roulette tables shared by many sessions, their rounds, and each session's seat",
+        (
+            # A table (parlor.house.tables) has one wheel and one committed server seed,
+            # revealed when it closes; ``round`` counts the rounds spun. A name belongs to
+            # one open table at a time; a closed table keeps its name and its history, and
+            # the name may be opened again as a new table.
+            """CREATE TABLE roulette_tables (
+                id {id},
+                name TEXT NOT NULL,
+                wheel TEXT NOT NULL CHECK (wheel IN ('american', 'european')),
+                server_seed TEXT NOT NULL,
+                server_seed_hash TEXT NOT NULL,
+                client_seed TEXT NOT NULL,
+                round INTEGER NOT NULL DEFAULT 0 CHECK (round >= 0),
+                status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed')),
+                opened_at TEXT NOT NULL,
+                closed_at TEXT,
+                version BIGINT NOT NULL DEFAULT 1
+            )""",
+            "CREATE UNIQUE INDEX roulette_tables_open_name ON roulette_tables (name)"
+            " WHERE status = 'open'",
+            # A name's newest table, open or closed (reads, and verifying a closed one).
+            "CREATE INDEX roulette_tables_name ON roulette_tables (name, id)",
+            # Each round: its pocket, and what it settled.
+            """CREATE TABLE table_spins (
+                table_id BIGINT NOT NULL REFERENCES roulette_tables (id),
+                round INTEGER NOT NULL CHECK (round >= 1),
+                pocket INTEGER NOT NULL CHECK (pocket BETWEEN 0 AND 37),
+                spun_at TEXT NOT NULL,
+                sessions INTEGER NOT NULL,
+                bets INTEGER NOT NULL,
+                staked BIGINT NOT NULL,
+                returned BIGINT NOT NULL,
+                PRIMARY KEY (table_id, round)
+            )""",
+            # A session that has sat at a table plays there from then on (table_id);
+            # seated_at is when it sat down, NULL while it stands. A spin finds the
+            # sessions with open bets at its table, and WHO the seated ones, through
+            # sessions_table; no column of it changes with a bet, so bets never write it.
+            "ALTER TABLE sessions ADD COLUMN table_id BIGINT REFERENCES roulette_tables (id)",
+            "ALTER TABLE sessions ADD COLUMN seated_at TEXT",
+            "CREATE INDEX sessions_table ON sessions (table_id, status)",
+            # A table session's spin records the table round its pocket came from.
+            "ALTER TABLE spins ADD COLUMN table_id BIGINT REFERENCES roulette_tables (id)",
+            "ALTER TABLE spins ADD COLUMN table_round INTEGER",
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version
