@@ -83,9 +83,15 @@ def test_a_door_that_never_listens_times_out() -> None:
 
 def test_front_doors_carry_the_settings() -> None:
     settings = Settings(
-        port=4000, web_port=4001, host="0.0.0.0", database_url="sqlite:///x.db", workers=3
+        port=4000,
+        web_port=4001,
+        tcp_port=4002,
+        betting_window=2.5,
+        host="0.0.0.0",
+        database_url="sqlite:///x.db",
+        workers=3,
     )
-    service, web = front_doors(settings)
+    service, web, tables = front_doors(settings)
     assert service.port == 4000
     assert service.argv[1:4] == ["-m", "parlor", "service"]
     assert "--workers" in service.argv
@@ -98,6 +104,11 @@ def test_front_doors_carry_the_settings() -> None:
     assert web.argv[web.argv.index("--service-url") + 1] == "http://127.0.0.1:4000"
     # The web app keeps its visits in the database (nothing of the game: that is the service's).
     assert web.argv[web.argv.index("--database") + 1] == "sqlite:///x.db"
+    # The TCP tables play with the same house, on their own port.
+    assert (tables.label, tables.port, tables.flag) == ("tables", 4002, "--tcp-port")
+    assert tables.argv[1:5] == ["-m", "parlor", "tables", "serve"]
+    assert tables.argv[tables.argv.index("--database") + 1] == "sqlite:///x.db"
+    assert tables.argv[tables.argv.index("--betting-window") + 1] == "2.5"
 
 
 def test_the_web_app_workers_read_one_database_and_the_service_url() -> None:

@@ -38,6 +38,8 @@ class Settings:
     port: int = 36000
     web_port: int = 8008
     tcp_port: int = 36001
+    #: Seconds a table's betting window stays open once SPIN opens it.
+    betting_window: float = 10.0
     workers: int = 1
     #: How long a write waits for SQLite's lock before the request fails with "busy".
     sqlite_busy_timeout: float = 5.0

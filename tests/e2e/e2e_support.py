@@ -105,6 +105,8 @@ class ParlorProcess:
         self.host = host
         self.port = port if port is not None else free_port(host)
         self.web_port = web_port if web_port is not None else free_port(host)
+        #: The TCP tables, which `parlor serve` starts beside the HTTP doors.
+        self.tcp_port = free_port(host)
         self.workers = workers
         self.base_url = f"http://{host}:{self.port}"
         #: The web app for people, which `parlor serve` starts beside the service
@@ -117,6 +119,7 @@ class ParlorProcess:
             "--host", host,
             "--port", str(self.port),
             *(["--web-port", str(self.web_port)] if command == "serve" else []),
+            *(["--tcp-port", str(self.tcp_port)] if command == "serve" else []),
             "--database", database_url,
             "--workers", str(workers),
             *(["--one-port"] if one_port else []),

@@ -28,6 +28,8 @@ def test_it_says_where_it_listens_and_sigint_stops_it(server: ParlorProcess) -> 
     listening = [line for line in lines if "listening on" in line]
     assert sorted(listening) == [
         f"parlor REST service listening on {server.base_url}/",
+        f"parlor tables listening on {server.host}:{server.tcp_port}"
+        " (plain TCP; tables main (american), euro (european))",
         f"parlor web app listening on {server.web_url}/",
     ]
     ready_at = next(i for i, line in enumerate(lines) if READY in line)
@@ -118,7 +120,7 @@ def _taken(port: int) -> bool:
 def test_with_no_flags_at_all_it_serves_on_sqlite(tmp_path: Path) -> None:
     """What `make run` starts: `parlor serve` alone, on its default ports and ./var/parlor.db."""
     defaults = Settings()
-    busy = [port for port in (defaults.port, defaults.web_port) if _taken(port)]
+    busy = [port for port in (defaults.port, defaults.web_port, defaults.tcp_port) if _taken(port)]
     if busy:
         cannot_run("the default ports", f"ports {busy} are taken here (another parlor running?)")
     server = ParlorProcess(

@@ -45,9 +45,9 @@ def _register_commands() -> None:
     # Each command group lives in its own module and imports what it needs
     # only when it runs, so `parlor --help` (and every server's workers, which
     # import this package) load no NumPy, numba or httpx.
-    from parlor.cli import accounts, chess, echo, play, serve, simulate, verify
+    from parlor.cli import accounts, chess, echo, play, serve, simulate, tables, verify
 
-    for module in (serve, verify, simulate, play, chess, echo, accounts):
+    for module in (serve, verify, simulate, play, chess, tables, echo, accounts):
         module.register(app)
 
 

@@ -45,6 +45,26 @@ WebPort = Annotated[
         show_default=False,
     ),
 ]
+TcpPort = Annotated[
+    int | None,
+    typer.Option(
+        "--tcp-port",
+        help="Port of the roulette tables over TCP \\[env PARLOR_TCP_PORT; default 36001]",
+        min=0,
+        max=65535,
+        show_default=False,
+    ),
+]
+BettingWindow = Annotated[
+    float | None,
+    typer.Option(
+        "--betting-window",
+        help="Seconds a table's betting window stays open once SPIN opens it"
+        " \\[env PARLOR_BETTING_WINDOW; default 10]",
+        min=0.05,
+        show_default=False,
+    ),
+]
 ServiceUrl = Annotated[
     str | None,
     typer.Option(

@@ -7,12 +7,14 @@ from typing import Annotated
 import typer
 
 from parlor.cli.options import (
+    BettingWindow,
     ChessEngine,
     Database,
     ForwardedAllowIps,
     Host,
     Port,
     ServiceUrl,
+    TcpPort,
     WebPort,
     Workers,
     settings_from,
@@ -34,6 +36,8 @@ def serve(
     host: Host = None,
     port: Port = None,
     web_port: WebPort = None,
+    tcp_port: TcpPort = None,
+    betting_window: BettingWindow = None,
     database: Database = None,
     workers: Workers = None,
     forwarded_allow_ips: ForwardedAllowIps = None,
@@ -47,7 +51,8 @@ def serve(
         ),
     ] = False,
 ) -> None:
-    """Start every front door and print where each listens; Ctrl+C stops them all."""
+    """Start every front door (REST, web, the TCP tables) and print where each listens;
+    Ctrl+C stops them all."""
     from parlor.run.serve import front_doors
     from parlor.run.supervisor import Supervisor
 
@@ -55,6 +60,8 @@ def serve(
         host=host,
         port=port,
         web_port=web_port,
+        tcp_port=tcp_port,
+        betting_window=betting_window,
         database_url=database,
         workers=workers,
         forwarded_allow_ips=forwarded_allow_ips,

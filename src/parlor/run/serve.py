@@ -319,7 +319,7 @@ def front_doors(settings: Settings, *, one_port: bool = False) -> list[DoorProce
         "--forwarded-allow-ips",
         settings.forwarded_allow_ips,
     ]
-    return [
+    doors = [
         DoorProcess(
             door.label,
             [sys.executable, "-m", "parlor", door.command, *common, *door.options(settings)],
@@ -329,3 +329,16 @@ def front_doors(settings: Settings, *, one_port: bool = False) -> list[DoorProce
         )
         for door in ((ONE_PORT,) if one_port else DOORS)
     ]
+    return [*doors, tables_process(settings)]
+
+
+def tables_process(settings: Settings) -> DoorProcess:
+    """``parlor tables serve``, as ``parlor serve`` starts it beside the HTTP doors."""
+    argv = [
+        sys.executable, "-m", "parlor", "tables", "serve",
+        "--host", settings.host,
+        "--tcp-port", str(settings.tcp_port),
+        "--database", settings.database_url,
+        "--betting-window", f"{settings.betting_window:g}",
+    ]  # fmt: skip
+    return DoorProcess("tables", argv, settings.host, settings.tcp_port, "--tcp-port")

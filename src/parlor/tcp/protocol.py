@@ -146,23 +146,30 @@ class Lines:
 
     def feed(self, data: bytes) -> list[bytes | None]:
         """Each complete line (without its end), or None for a line refused as too long."""
+        # The usual case, no telnet in sight, is read without a look at each byte.
+        plain = self._telnet == 0 and _IAC not in data
+        text = data if plain else bytes(self._without_telnet(data))
         lines: list[bytes | None] = []
-        for byte in self._without_telnet(data):
-            if byte == 0x0A:  # LF ends a line
-                if self._skipping:
-                    self._skipping = False
-                else:
-                    line = bytes(self._buffer)
-                    line = line[:-1] if line.endswith(b"\r") else line
-                    lines.append(None if len(line) > self.max_line else line)
-                self._buffer.clear()
-            elif not self._skipping:
-                self._buffer.append(byte)
-                if len(self._buffer) > self.max_line + 1:  # +1: a CR may precede the LF
-                    self._buffer.clear()
-                    self._skipping = True
-                    lines.append(None)
-        return lines
+        start = 0
+        while True:
+            end = text.find(b"\n", start)
+            if end < 0:
+                if not self._skipping:
+                    self._buffer += text[start:]
+                    if len(self._buffer) > self.max_line + 1:  # +1: a CR may precede the LF
+                        self._buffer.clear()
+                        self._skipping = True
+                        lines.append(None)
+                return lines
+            if self._skipping:  # the end of a line refused already
+                self._skipping = False
+            else:
+                self._buffer += text[start:end]
+                line = bytes(self._buffer)
+                line = line[:-1] if line.endswith(b"\r") else line
+                lines.append(None if len(line) > self.max_line else line)
+            self._buffer.clear()
+            start = end + 1
 
     def _without_telnet(self, data: bytes) -> Iterable[int]:
         for byte in data:
