@@ -114,3 +114,45 @@ def test_a_bad_forwarded_allow_ips_is_refused_before_anything_starts() -> None:
     result = runner.invoke(app, ["service", "--forwarded-allow-ips", "10.0.0.0/8,proxy.local"])
     assert result.exit_code == 2
     assert "proxy.local" in result.output
+
+
+def _played_table(house: RouletteHouse, *, close: bool) -> str:
+    from parlor.house.tables import TablesHouse
+
+    tables = TablesHouse(house)
+    tables.open_table("main", "american")
+    state = house.open_session("alice", wheel="american")
+    tables.sit("main", state.id)
+    for _ in range(4):
+        tables.place_bet("main", state.id, "red", None, 10)
+        tables.spin("main")
+    if close:
+        tables.close_table("main")
+    return "main"
+
+
+def test_verify_a_closed_table_and_a_forged_round(
+    house: RouletteHouse, db: Database, live_url: str
+) -> None:
+    name = _played_table(house, close=True)
+    result = runner.invoke(app, ["verify", "--server", live_url, "--table", name])
+    assert result.exit_code == 0, result.output
+    assert "Table main" in result.output
+    assert "NOT" not in result.output
+    with db.transaction() as tx:
+        tx.execute("UPDATE table_spins SET pocket = (pocket + 1) % 38 WHERE round = 2")
+    forged = runner.invoke(app, ["verify", "--server", live_url, "--table", name])
+    assert forged.exit_code == 1
+    assert "NOT fair" in forged.output
+
+
+def test_verify_refuses_an_open_table_and_an_unknown_one(
+    house: RouletteHouse, live_url: str
+) -> None:
+    name = _played_table(house, close=False)
+    result = runner.invoke(app, ["verify", "--server", live_url, "--table", name])
+    assert result.exit_code == 2
+    assert "still open" in result.output
+    unknown = runner.invoke(app, ["verify", "--server", live_url, "--table", "nowhere"])
+    assert unknown.exit_code == 2
+    assert "Cannot verify" in unknown.output

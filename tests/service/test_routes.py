@@ -477,3 +477,43 @@ def test_a_spin_sent_again_by_number_is_not_drawn_twice(
     bad = client.simulate_post(url, json={"spin": "next"})
     assert assert_problem(bad, 422, "invalid_request")["field"] == "spin"
     assert client.simulate_post(url, json={"spin": 2}).status_code == 201
+
+
+# -- the TCP tables, read-only ---------------------------------------------------
+
+
+def test_tables_are_listed_read_and_recorded_once_closed(
+    house: RouletteHouse, client: testing.TestClient
+) -> None:
+    from parlor.house.tables import TablesHouse
+    from parlor.wire import records
+
+    tables = TablesHouse(house)
+    tables.open_table("main", "american")
+    tables.open_table("euro", "european")
+    state = house.open_session("bob", wheel="european")
+    tables.sit("euro", state.id)
+    tables.place_bet("euro", state.id, "straight", [17], 10)
+    tables.spin("euro")
+    listed = client.simulate_get("/api/v1/tables").json["tables"]
+    assert [(t["name"], t["wheel"], t["round"], t["seated"]) for t in listed] == [
+        ("euro", "european", 1, 1),
+        ("main", "american", 0, 0),
+    ]
+    assert all(t["server_seed"] is None and len(t["server_seed_hash"]) == 64 for t in listed)
+    assert client.simulate_get("/api/v1/tables/euro").json["status"] == "open"
+    assert_problem(client.simulate_get("/api/v1/tables/euro/record"), 409, "table_still_open")
+    tables.close_table("euro")
+    record = records.decode(client.simulate_get("/api/v1/tables/euro/record").content)
+    assert [s.spin for s in record.spins] == [1]
+    assert records.check(record).ok
+    assert client.simulate_get("/api/v1/tables/euro").json["server_seed"] == record.server_seed
+    assert [t["name"] for t in client.simulate_get("/api/v1/tables").json["tables"]] == ["main"]
+
+
+@pytest.mark.parametrize("name", ["nowhere", "bad name", "x" * 40, "..", "%00"])
+def test_an_unknown_or_malformed_table_is_404(client: testing.TestClient, name: str) -> None:
+    for path in (f"/api/v1/tables/{name}", f"/api/v1/tables/{name}/record"):
+        result = client.simulate_get(path)
+        assert result.status_code == 404, (path, result.text)
+        assert "Traceback" not in result.text

@@ -21,6 +21,10 @@ def verify(
     session: Annotated[
         str | None, typer.Option(help="The session id, as POST /session/ returned it")
     ] = None,
+    table: Annotated[
+        str | None,
+        typer.Option(help="A TCP table's name: check its rounds once it has closed"),
+    ] = None,
     record: Annotated[
         Path | None,
         typer.Option(
@@ -33,8 +37,9 @@ def verify(
 ) -> None:
     """Recompute every spin of an ended session from its revealed seed, on this machine.
 
-    Give --server and --session to fetch the session from the service, or
-    --record FILE to check a game record with nothing but the file. Exits 0
+    Give --server and --session to fetch the session from the service (or
+    --server and --table for a closed TCP table's rounds), or --record FILE to
+    check a game record with nothing but the file. Exits 0
     when the seed matches its published hash and every spin matches, 1 when
     anything does not, 2 when the session cannot be checked.
     """
@@ -53,8 +58,14 @@ def verify(
     elif server is not None and session is not None:
         game = _fetch(console, server, session)
         title = f"Session {session}"
+    elif server is not None and table is not None:
+        game = _fetch_table(console, server, table)
+        title = f"Table {table}"
     else:
-        console.print("[red]Say what to verify:[/] --server URL --session ID, or --record FILE")
+        console.print(
+            "[red]Say what to verify:[/] --server URL --session ID, --server URL --table NAME,"
+            " or --record FILE"
+        )
         raise typer.Exit(2)
     result = records.check(game)
     console.print(f"{title} ({game.wheel} wheel, client seed {game.client_seed!r})")
@@ -77,6 +88,22 @@ def _fetch(console: Console, server: str, session: str) -> GameRecord:
                 )
                 raise typer.Exit(2)
             return records.record_of(state, client.spins(session))
+    except ClientError as error:
+        console.print(f"[red]Cannot verify:[/] {error}")
+        raise typer.Exit(2) from None
+
+
+def _fetch_table(console: Console, server: str, table: str) -> GameRecord:
+    from parlor.client import ClientError, Conflict, RouletteClient
+
+    try:
+        with RouletteClient(server) as client:
+            return client.table_record(table)
+    except Conflict:
+        console.print(
+            f"[red]Table {table} is still open[/]: its server seed is secret until it closes."
+        )
+        raise typer.Exit(2) from None
     except ClientError as error:
         console.print(f"[red]Cannot verify:[/] {error}")
         raise typer.Exit(2) from None

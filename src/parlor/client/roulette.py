@@ -30,6 +30,7 @@ from parlor.client.http import MAX_DELAY, ServiceClient, long_poll, segment
 from parlor.roulette.bets import RuleViolation, parse_kind
 from parlor.roulette.wheel import AMERICAN, JsonPocket, json_number, parse_pocket
 from parlor.wire.accounts import Account, Token
+from parlor.wire.records import GameRecord
 from parlor.wire.roulette import (
     Bet,
     BetDetail,
@@ -46,6 +47,7 @@ from parlor.wire.roulette import (
     WheelResult,
     in_order,
 )
+from parlor.wire.tables import Table, TableList
 
 __all__ = [
     "MAX_DELAY",
@@ -268,6 +270,19 @@ class RouletteClient(ServiceClient):
             params=params,
         )
         return list(answer.spins)
+
+    # -- the tables (played over TCP; read here) ----------------------------------------
+
+    def tables(self) -> list[Table]:
+        """The roulette tables open now."""
+        return list(self._call("GET", f"{API}/tables", TableList, repeatable=True).tables)
+
+    def table_record(self, name: str) -> GameRecord:
+        """A closed table's seeds and rounds, as ``parlor verify`` checks them (a 409
+        ``Conflict`` while the table is open)."""
+        return self._call(
+            "GET", f"{API}/tables/{segment(name)}/record", GameRecord, repeatable=True
+        )
 
     # -- accounts --------------------------------------------------------------------
 

@@ -513,8 +513,9 @@ class TablesHouse:
 
         return self._change(work)
 
-    def verify(self, name: object) -> fairness.Verification:
-        """Recompute every round of the table of that name that closed last, from its seed."""
+    def record(self, name: object) -> tuple[TableState, list[tuple[int, int]]]:
+        """The table of that name that closed last, its seed revealed, and its rounds
+        (round, pocket) in order: what anyone needs to check it."""
         clean = _table_name(name)
         with reading(self.db) as tx:
             found = tx.one(
@@ -529,12 +530,19 @@ class TablesHouse:
                 "SELECT round, pocket FROM table_spins WHERE table_id = ? ORDER BY round",
                 (table.id,),
             )
+            state = _state(tx, table)
+        return state, [(int(n), int(pocket)) for n, pocket in rounds]
+
+    def verify(self, name: object) -> fairness.Verification:
+        """Recompute every round of the table of that name that closed last, from its seed."""
+        state, rounds = self.record(name)
+        assert state.server_seed is not None  # a closed table's is revealed
         return fairness.verify(
-            table.server_seed,
-            table.server_seed_hash,
-            table.client_seed,
-            [(int(n), int(pocket)) for n, pocket in rounds],
-            wheel_for(table.wheel).pocket_count,
+            state.server_seed,
+            state.server_seed_hash,
+            state.client_seed,
+            rounds,
+            wheel_for(state.wheel).pocket_count,
         )
 
     # -- seats ----------------------------------------------------------------

@@ -20,6 +20,7 @@ from parlor.house.accounts import AccountsHouse, Credentials
 from parlor.house.chess import ChessHouse, is_seat_token
 from parlor.house.errors import HouseError
 from parlor.house.roulette import RouletteHouse
+from parlor.house.tables import TablesHouse
 from parlor.service import codec, represent
 from parlor.service.accounts import RULES, add_account_routes
 from parlor.service.api import PREFIX, add_api_routes
@@ -27,6 +28,7 @@ from parlor.service.chess import add_chess_routes
 from parlor.service.openapi import openapi_document
 from parlor.service.problems import handle_chess_error, handle_house_error, serialize_problem
 from parlor.service.seed_routes import HouseWheel, add_seed_routes
+from parlor.service.tables import add_table_routes
 from parlor.settings import Settings
 from parlor.store.db import open_database
 from parlor.store.nonces import DatabaseNonceCounts
@@ -99,6 +101,7 @@ def create_falcon_app(
     add_chess_routes(
         app, chess or ChessHouse(house.db), think=computer_think, computer_games=computer_games
     )
+    add_table_routes(app, TablesHouse(house))
     return app
 
 

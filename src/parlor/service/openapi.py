@@ -24,10 +24,13 @@ from parlor.service.api import PREFIX as API
 from parlor.service.bodies import MAX_BODY, MAX_IDEMPOTENCY_KEY
 from parlor.service.chess import COMPUTER, GAMES, MY_GAMES, PGN, VERSIONS
 from parlor.service.problems import PROBLEM_JSON
+from parlor.service.tables import TABLES
 from parlor.settings import MAX_ID
 from parlor.wire import accounts as accounts_wire
 from parlor.wire import chess as chess_wire
+from parlor.wire import records
 from parlor.wire import roulette as wire
+from parlor.wire import tables as tables_wire
 from parlor.wsgi.waiting import MAX_WAIT
 
 JSON = "application/json"
@@ -180,7 +183,12 @@ def _location(description: str) -> Json:
 def _schemas() -> Json:
     """Every body's schema from its one definition (``parlor.wire``), and this document's."""
     return {
-        **wire.schemas(*accounts_wire.structs(), *chess_wire.structs()),
+        **wire.schemas(
+            *accounts_wire.structs(),
+            *chess_wire.structs(),
+            *tables_wire.structs(),
+            records.GameRecord,
+        ),
         "OpenApiDocument": {
             "type": "object",
             "properties": {
@@ -315,8 +323,9 @@ def _error_responses() -> Json:
         ),
         NOT_FOUND: _problem_response(
             404,
-            "No such session, no such bet, no such chess game, or a path that is no route.",
-            ("unknown_session", "unknown_bet", "unknown_game", "not_found"),
+            "No such session, no such bet, no such chess game, no such table, or a path that"
+            " is no route.",
+            ("unknown_session", "unknown_bet", "unknown_game", "unknown_table", "not_found"),
         ),
         CONFLICT: _problem_response(
             409,
@@ -324,7 +333,8 @@ def _error_responses() -> Json:
             " amount is outside this session's table limits, the bet is of the other wheel's"
             " layout, the bet is no longer open, the seed is not revealed yet, the spin asked"
             " for is not the next one, or the session plays at a TCP table (which bets, spins"
-            " and is verified for it); in chess, it is the other player's turn, the ply is not"
+            " and is verified for it), or the table asked for is still open; in chess, it is"
+            " the other player's turn, the ply is not"
             " the game's, the game is waiting or over, or the draw, abort or seat asked for is"
             " not possible now.",
             (
@@ -338,6 +348,7 @@ def _error_responses() -> Json:
                 "session_ended",
                 "bet_not_open",
                 "seed_not_revealed",
+                "table_still_open",
                 "spin_out_of_turn",
                 "plays_at_table",
                 "not_your_turn",
@@ -657,6 +668,7 @@ def _api_paths() -> Json:
         },
         **_account_paths(),
         **_chess_paths(),
+        **_table_paths(),
         f"{API}/rules": {
             "get": _operation(
                 "getRules",
@@ -1087,6 +1099,58 @@ _SEED_BODY = (
 )
 
 
+def _table_paths() -> Json:
+    name = {
+        "name": "name",
+        "in": "path",
+        "required": True,
+        "description": "The table's name, as `parlor tables serve --table NAME:WHEEL` gave it.",
+        "schema": _string(pattern="^[A-Za-z0-9_-]{1,32}$"),
+    }
+    return {
+        TABLES: {
+            "get": _operation(
+                "listTables",
+                "tables",
+                "List the open tables",
+                "The tables open now, by name: each one's wheel, rounds spun, players"
+                " seated, and its seed's commitment (the SHA-256 of the server seed it"
+                " revealed when it closes). Play them over TCP: docs/protocol.md.",
+                _responses({"200": _response("The tables.", _schema("TableList"))}, BUSY),
+            ),
+        },
+        f"{TABLES}/{{name}}": {
+            "get": _operation(
+                "getTable",
+                "tables",
+                "Read a table",
+                "The open table of that name, or the one of that name that closed last"
+                " (its server seed revealed).",
+                _responses({"200": _response("The table.", _schema("Table"))}, NOT_FOUND, BUSY),
+                parameters=[name],
+            ),
+        },
+        f"{TABLES}/{{name}}/record": {
+            "get": _operation(
+                "getTableRecord",
+                "tables",
+                "A closed table's record",
+                "The seeds and every round's pocket of the table of that name that closed"
+                " last, in the game record format `parlor verify --record` checks (each"
+                " round is a spin, numbered from 1). 409 while the table is open: its seed"
+                " is secret until it closes.",
+                _responses(
+                    {"200": _response("The record.", _schema("GameRecord"))},
+                    NOT_FOUND,
+                    CONFLICT,
+                    BUSY,
+                ),
+                parameters=[name],
+            ),
+        },
+    }
+
+
 def _seed_paths() -> Json:
     session = [_ref("parameters", "SeedSession")]
     return {
@@ -1193,6 +1257,7 @@ _TAGS = (
     ("spins", "Spin a session's wheel and read its history."),
     ("accounts", "Player accounts: register, sign in, balance, password, tokens."),
     ("chess", "Chess for two: start, join, watch (long polls), move, draw, resign, PGN."),
+    ("tables", "The roulette tables played over TCP (docs/protocol.md), read-only."),
     ("reference", "The rules and this document."),
     ("seed", "The chapter's original routes, as its clients call them."),
 )

@@ -91,6 +91,8 @@ _STATUS: tuple[tuple[type[errors.HouseError], str, str], ...] = (
     (errors.SpinOutOfTurn, falcon.HTTP_409, "spin_out_of_turn"),
     (errors.SeedNotRevealed, falcon.HTTP_409, "seed_not_revealed"),
     (errors.PlaysAtTable, falcon.HTTP_409, "plays_at_table"),
+    (errors.UnknownTable, falcon.HTTP_404, "unknown_table"),
+    (errors.TableStillOpen, falcon.HTTP_409, "table_still_open"),
     (errors.UnknownAccount, falcon.HTTP_404, "unknown_account"),
     (errors.UsernameTaken, falcon.HTTP_409, "username_taken"),
     (errors.AccountShort, falcon.HTTP_409, "account_short"),
