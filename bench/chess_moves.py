@@ -321,8 +321,10 @@ python-chess {chess.__version__}; `bench/chess_moves.py`.
 REST service works: the house's operation and the answer worked out from it (FEN, legal
 moves, repetition checks). A *cold* read is a worker's first sight of the game: its moves
 are replayed from the store into a board. Later reads of that version, and the move after
-them, start from the position kept (a move costs one push on it). Beside each, the
-anchor: python-chess alone replaying the same moves.
+them, start from the position kept (a move costs one push on it), and each position's
+facts (FEN, legal moves, check, the ending) are worked out once, from one generation of
+its legal moves (`parlor/chess/position.py`). Beside each, the anchor: python-chess alone
+replaying the same moves.
 
 | at ply | read, cold | read | move | python-chess replay (anchor) |
 | ---: | ---: | ---: | ---: | ---: |
@@ -330,8 +332,8 @@ anchor: python-chess alone replaying the same moves.
 | 300 | {house["cold_300"]:.0f} µs | {house["read_300"]:.0f} µs | {house["move_300"]:.0f} µs | {house["replay_300"]:.0f} µs |
 
 **Move round-trips over REST.** One `parlor service` (SQLite, 1 worker, {THREADS} request
-threads), {GAMES} games in parallel, each move sent by its player with a Bearer seat token as
-the answer to the previous one arrives (`wrk -t1 -c{CONNECTIONS} -d{seconds}s`, a Lua script
+threads), {GAMES} games in parallel, each with random moves of its own, each move sent by its
+player with a Bearer seat token as the answer to the previous one arrives (`wrk -t1 -c{CONNECTIONS} -d{seconds}s`, a Lua script
 that reads each answer's ply); beside it, hello-world Falcon on plain Granian WSGI, the same
 worker and thread counts; {rounds} alternating rounds, medians; no request failed.
 
@@ -350,8 +352,10 @@ one core (one GIL), so it sets the rate: about {1e6 / med["moves"]["app_us"]:,.0
 at most. Of its time, the move itself and its answer (the house table above: rules,
 SAN, the store's row and move, FEN, the legal moves, repetition checks) are about
 {house["move_10"]:.0f} µs; the rest is the request's way through the pipes and Falcon, the
-JSON both ways, the store's commit and the hand-offs between request threads. A
-hello-world answer costs neither python-chess nor a commit.
+JSON both ways, the store's commit and the hand-offs between request threads. The move is
+worked out before its transaction, from the newest version the worker has seen, so the
+rules no longer run under the database's write lock. A hello-world answer costs neither
+python-chess nor a commit.
 
 Reproduce (needs `wrk`): `.venv/bin/python bench/chess_moves.py --seconds {seconds} --rounds {rounds} --write-md`
 """  # noqa: E501

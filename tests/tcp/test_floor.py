@@ -37,6 +37,10 @@ class MemoryLink:
     def open(self) -> bool:
         return not self.closed
 
+    def close(self, last: Reply) -> None:
+        self.send(last)
+        self.closed = True
+
     def events(self, code: int) -> list[str]:
         return [m.text for m in self.heard if isinstance(m, Event) and m.code == code]
 
@@ -56,7 +60,8 @@ def _floor(tmp_path: Path) -> Floor:
 
 async def _say(player: Player, line: str) -> Reply:
     verb, *args = line.split()
-    return await player.answer(Command(verb.upper(), tuple(args)))
+    rest = line.split(" ", 1)[1] if " " in line else ""
+    return await player.answer(Command(verb.upper(), tuple(args), rest))
 
 
 def test_two_players_in_memory_play_a_round(tmp_path: Path) -> None:

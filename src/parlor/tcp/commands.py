@@ -32,6 +32,9 @@ class Spec:
     most: int | None
     summary: str
     needs: Needs = Needs.NOTHING
+    #: The handler takes the rest of the line as sent (a password's or a chat line's
+    #: spaces are part of it), not the words.
+    raw: bool = False
 
     @property
     def syntax(self) -> str:
@@ -44,7 +47,7 @@ class Spec:
 _SPECS = (
     Spec("HELP", "[command]", 0, 1, "the commands, or one command's syntax"),
     Spec("USER", "name [resume-token]", 1, 2, "who you are; a token from before resumes"),
-    Spec("PASS", "password", 1, None, "the password of the account USER named"),
+    Spec("PASS", "password", 1, None, "the password of the account USER named", raw=True),
     Spec("TABL", "", 0, 0, "the tables: wheels, seats, betting windows"),
     Spec("JOIN", "table", 1, 1, "sit at a table", Needs.LOGIN),
     Spec("LEAV", "", 0, 0, "stand up (open bets stay in the round)", Needs.TABLE),
@@ -61,7 +64,7 @@ _SPECS = (
     Spec("SPIN", "", 0, 0, "open the betting window; the wheel spins when it closes", Needs.TABLE),
     Spec("STAT", "", 0, 0, "the table's state and yours", Needs.LOGIN),
     Spec("LAST", "[n]", 0, 1, "the table's last n results (10)", Needs.TABLE),
-    Spec("CHAT", "text", 1, None, "say something to the table", Needs.TABLE),
+    Spec("CHAT", "text", 1, None, "say something to the table", Needs.TABLE, raw=True),
     Spec("WHO", "", 0, 0, "who sits at your table", Needs.TABLE),
     Spec("CRED", "", 0, 0, "your chips", Needs.LOGIN),
     Spec("NOOP", "", 0, 0, "nothing (200)"),

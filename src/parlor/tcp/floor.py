@@ -36,6 +36,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import logging
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -43,6 +45,7 @@ from typing import Any, TypeVar
 
 from parlor.house.accounts import AccountsHouse
 from parlor.house.errors import (
+    AccountShort,
     HouseBusy,
     HouseError,
     InsufficientBalance,
@@ -54,13 +57,31 @@ from parlor.house.tables import TablesHouse, TableSpin
 from parlor.roulette.wheel import WheelKind, describe, label
 from parlor.store.db import StoreBusy
 from parlor.tcp.commands import COMMANDS, Needs, help_lines
-from parlor.tcp.protocol import Command, Event, Reply
+from parlor.tcp.protocol import MAX_LINE, Command, Event, Reply
 from parlor.tcp.server import Link
+from parlor.text import line_problem
 from parlor.wsgi.throttle import Throttle, wait_words
 
 T = TypeVar("T")
 
 DEFAULT_WINDOW = 10.0
+#: The longest chat line, in characters (and it must fit one event line in bytes).
+MAX_CHAT = 400
+#: The most digits a number a command takes may have (amounts, bet numbers, counts).
+_NUMBER = re.compile(r"[0-9]{1,12}")
+
+
+def number(text: str) -> int | None:
+    """``text`` as a whole number of ASCII digits (at most 12), or None."""
+    return int(text) if _NUMBER.fullmatch(text) else None
+
+
+def shown(text: str, most: int = 40) -> str:
+    """What a client sent, as a reply quotes it: at most ``most`` characters."""
+    return text if len(text) <= most else text[: most - 3] + "..."
+
+
+_log = logging.getLogger(__name__)
 
 
 class Phase(Enum):
@@ -123,6 +144,8 @@ class Floor:
         self.clear_passwords = clear_passwords
         self._run = run or asyncio.to_thread
         self.rooms: dict[str, Room] = {}
+        #: Who plays each session now, so that a resumed game leaves one connection only.
+        self.online: dict[str, Player] = {}
         self._spins: set[asyncio.Task[None]] = set()
 
     async def house(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -164,16 +187,12 @@ class Floor:
         await asyncio.sleep(max(0.0, room.closes_at - asyncio.get_running_loop().time()))
         room.phase = Phase.SPINNING
         room.tell(Event(631, f"betting closes (round {room.round})"))
-        result: TableSpin | None = None
-        for pause in (0.05, 0.2, 1.0, 2.0, 5.0, None):  # the house may be busy: try again
-            try:
-                result = await self.house(self.tables.spin, room.name, expected_round=room.round)
-                break
-            except (HouseBusy, StoreBusy):
-                if pause is None:
-                    raise
-                await asyncio.sleep(pause)
-        assert result is not None
+        try:
+            result = await self._spin(room)
+        except Exception as error:  # whatever it was, the table must not stay spinning
+            _log.exception("table %s: round %s could not be spun", room.name, room.round)
+            await self._recover(room, error)
+            return
         room.tell(Event(640, f"round {result.round}: {pocket_words(result.result.pocket)}"))
         by_session = {player.session_id: player for player in room.here.values()}
         for settled in result.settlements:
@@ -190,8 +209,31 @@ class Floor:
         room.phase = Phase.CLOSED
         leaving, room.leaving = room.leaving, set()
         for session_id in leaving:
+            if session_id in self.online:
+                continue  # resumed meanwhile: the player is back
             with contextlib.suppress(HouseError, StoreBusy):
                 await self.house(self.roulette.end_session, session_id)
+
+    async def _spin(self, room: Room) -> TableSpin:
+        """The house's spin of the round, tried again while the house is busy."""
+        for pause in (0.05, 0.2, 1.0, 2.0, 5.0):
+            try:
+                return await self.house(self.tables.spin, room.name, expected_round=room.round)
+            except (HouseBusy, StoreBusy):
+                await asyncio.sleep(pause)
+        return await self.house(self.tables.spin, room.name, expected_round=room.round)
+
+    async def _recover(self, room: Room, error: Exception) -> None:
+        """After a spin that failed: say so, and take the round up from the house's count
+        (another server on the database may have spun it). Open bets stay open."""
+        reason = str(error) if isinstance(error, HouseError) else "the house could not spin"
+        room.tell(
+            Event(632, f"round {room.round} was not spun ({shown(reason, 200)}): bets stay open")
+        )
+        with contextlib.suppress(Exception):
+            state = await self.house(self.tables.table, room.name)
+            room.round = state.round + 1
+        room.phase = Phase.CLOSED
 
 
 @dataclass(eq=False)
@@ -220,10 +262,10 @@ class Player:
             return Reply.of(503, "sit at a table first: TABL lists them, JOIN one")
         handler = getattr(self, f"_do_{command.verb.lower()}")
         try:
-            reply: Reply = await handler(*command.args)
+            reply: Reply = await (handler(command.rest) if spec.raw else handler(*command.args))
         except (HouseBusy, StoreBusy):
             return Reply.of(451, "the house is busy: try again in a moment")
-        except InsufficientBalance as error:
+        except (InsufficientBalance, AccountShort) as error:
             return Reply.of(553, str(error))
         except InvalidRequest as error:
             return Reply.of(501, f"{error} (syntax: {spec.syntax})")
@@ -239,8 +281,9 @@ class Player:
         if room is not None and room.here.get(self.session_id or "") is self:
             del room.here[self.session_id or ""]
             room.tell(Event(611, f"{self.name} left {room.name}"))
-        if self.session_id is None:
-            return
+        if self.session_id is None or self.floor.online.get(self.session_id) is not self:
+            return  # not logged in, or the game was resumed on another connection
+        del self.floor.online[self.session_id]
         with contextlib.suppress(HouseError, StoreBusy):
             state = await self.floor.house(self.floor.roulette.session, self.session_id)
             if state.table_id is None and not state.open_stake and not state.ended:
@@ -267,8 +310,20 @@ class Player:
             state = await self.floor.house(self.floor.roulette.session, token)
         except NotFound:
             state = None
-        if state is None or state.ended or not hmac.compare_digest(state.name, name):
-            return Reply.of(530, f"no game of {name}'s to resume with that token")
+        if (
+            state is None
+            or state.ended
+            or not hmac.compare_digest(state.name.encode(), name.encode())
+        ):
+            return Reply.of(530, f"no game of {shown(name)}'s to resume with that token")
+        earlier = self.floor.online.get(state.id)
+        if earlier is not None:  # the game moves here: the other connection is closed
+            if earlier.room is not None and earlier.room.here.get(state.id) is earlier:
+                del earlier.room.here[state.id]
+            earlier.room = None
+            earlier.link.close(Reply.of(421, "your game was resumed on another connection"))
+        for each in self.floor.rooms.values():
+            each.leaving.discard(state.id)  # back before the cash-out: it stays open
         reply = self._logged_in(state, f"welcome back, {state.name}")
         room = self.floor.room_of(state.table_id)
         if room is not None:
@@ -276,14 +331,14 @@ class Player:
             return Reply.of(230, f"{reply.lines[0]}, at {room.name}")
         return reply
 
-    async def _do_pass(self, *words: str) -> Reply:
+    async def _do_pass(self, password: str) -> Reply:
         if self.session_id is not None:
             return Reply.of(503, f"you are logged in as {self.name} already")
         if self.asked is None:
             return Reply.of(503, "send USER with your account's name first")
         if not (self.link.secure or self.link.loopback or self.floor.clear_passwords):
             return Reply.of(533, "a password in clear is refused here: connect with TLS")
-        username, password = self.asked, " ".join(words)
+        username = self.asked
         keys = (f"account:{username.casefold()}", f"address:{self.link.address}")
         with self.floor.throttle.attempt(keys) as wait:
             if wait > 0:
@@ -310,6 +365,7 @@ class Player:
 
     def _logged_in(self, state: SessionState, said: str) -> Reply:
         self.session_id, self.name, self.asked = state.id, state.name, None
+        self.floor.online[state.id] = self
         return Reply.of(230, f"{said}: {state.balance} chips; resume token {state.id}")
 
     # -- the tables -----------------------------------------------------------------------
@@ -329,7 +385,7 @@ class Player:
     async def _do_join(self, name: str) -> Reply:
         room = self.floor.rooms.get(name)
         if room is None:
-            return Reply.of(550, f"no table {name!r}: TABL lists them")
+            return Reply.of(550, f"no table {shown(name)!r}: TABL lists them")
         if self.room is room:
             return Reply.of(250, f"you sit at {room.name} already")
         if self.room is not None:
@@ -350,6 +406,13 @@ class Player:
             return None
         if state.open_stake:
             return Reply.of(503, "your open bets are on the other wheel: wait for their spin")
+        most = self.floor.roulette.limits.max_bankroll
+        if not 1 <= state.balance <= most:
+            return Reply.of(
+                553,
+                f"{state.balance} chips cannot be carried to the other wheel's tables"
+                f" (a bankroll is 1 to {most}): play on at a table of this wheel",
+            )
         ended = await self.floor.house(self.floor.roulette.end_session, state.id)
         chips = ended.cashed_out if ended.cashed_out is not None else ended.balance
         if chips <= 0:
@@ -374,14 +437,18 @@ class Player:
         return others
 
     async def _do_leav(self) -> Reply:
+        assert self.session_id is not None
+        room = await self._stand_up(self.session_id)
+        return Reply.of(200, f"you stand up from {room.name}; open bets stay in the round")
+
+    async def _stand_up(self, session_id: str) -> Room:
         room = self.room
         assert room is not None
-        assert self.session_id is not None
-        await self.floor.house(self.floor.tables.stand, self.session_id)
-        room.here.pop(self.session_id, None)
+        await self.floor.house(self.floor.tables.stand, session_id)
+        room.here.pop(session_id, None)
         self.room = None
         room.tell(Event(611, f"{self.name} left {room.name}"))
-        return Reply.of(200, f"you stand up from {room.name}; open bets stay in the round")
+        return room
 
     # -- betting --------------------------------------------------------------------------
 
@@ -396,7 +463,8 @@ class Player:
         room = self.room
         assert room is not None
         assert self.session_id is not None
-        if not amount.isdigit():
+        chips = number(amount)
+        if chips is None:
             return Reply.of(
                 501, f"syntax: {COMMANDS['BET'].syntax}: amount is a whole number of chips"
             )
@@ -409,7 +477,7 @@ class Player:
             self.session_id,
             proposition,
             list(numbers) or None,
-            int(amount),
+            chips,
         )
         placed = receipt.bet
         return Reply.of(
@@ -418,17 +486,18 @@ class Player:
             f" {placed.bet.odds} to 1 ({receipt.balance} chips)",
         )
 
-    async def _do_wdrw(self, number: str) -> Reply:
+    async def _do_wdrw(self, which: str) -> Reply:
         room = self.room
         assert room is not None
         assert self.session_id is not None
-        if not number.isdigit():
+        confirmation = number(which)
+        if confirmation is None:
             return Reply.of(501, f"syntax: {COMMANDS['WDRW'].syntax}: n is a bet's number")
         refused = self._not_betting(room)
         if refused is not None:
             return refused
         receipt = await self.floor.house(
-            self.floor.tables.withdraw_bet, room.name, self.session_id, int(number)
+            self.floor.tables.withdraw_bet, room.name, self.session_id, confirmation
         )
         return Reply.of(
             250,
@@ -473,17 +542,24 @@ class Player:
     async def _do_last(self, count: str = "10") -> Reply:
         room = self.room
         assert room is not None
-        if not count.isdigit() or not 1 <= int(count) <= 100:
+        wanted = number(count)
+        if wanted is None or not 1 <= wanted <= 100:
             return Reply.of(501, f"syntax: {COMMANDS['LAST'].syntax}: n is 1 to 100")
-        spins = await self.floor.house(self.floor.tables.last, room.name, int(count))
+        spins = await self.floor.house(self.floor.tables.last, room.name, wanted)
         lines = [f"last {len(spins)} results"]
         lines += [f"round {s.round}  {pocket_words(s.pocket)}" for s in spins]
         return Reply(211, (*lines, "end"))
 
-    async def _do_chat(self, *words: str) -> Reply:
+    async def _do_chat(self, text: str) -> Reply:
         room = self.room
         assert room is not None
-        room.tell(Event(620, f"{self.name} {' '.join(words)}"), besides=self)
+        problem = line_problem(text, MAX_CHAT)
+        said = f"620 {self.name} {text}"
+        if problem is None and len(said.encode()) > MAX_LINE:
+            problem = f"must fit one line: at most {MAX_LINE} bytes with your name"
+        if problem is not None:
+            return Reply.of(501, f"a chat line {problem}")
+        room.tell(Event(620, f"{self.name} {text}"), besides=self)
         return Reply.of(200, "said")
 
     async def _do_who(self) -> Reply:
@@ -500,24 +576,31 @@ class Player:
     async def _do_help(self, verb: str | None = None) -> Reply:
         lines = help_lines(verb)
         if lines is None:
-            return Reply.of(501, f"{verb} is no command: HELP lists them")
+            return Reply.of(501, f"{shown(verb or '')} is no command: HELP lists them")
         return Reply(214, lines)
 
     async def _do_noop(self) -> Reply:
         return Reply.of(200, "ok")
 
     async def _do_quit(self) -> Reply:
-        if self.session_id is None:
+        """Goodbye, always 221: bets in a round being played stay in it, and the session is
+        cashed out once it is settled; otherwise now."""
+        session_id, self.session_id = self.session_id, None
+        if session_id is None or self.floor.online.get(session_id) is not self:
             return Reply.of(221, "goodbye")
-        room, session_id = self.room, self.session_id
-        if room is not None:
-            await self._do_leav()
-        state = await self.floor.house(self.floor.roulette.session, session_id)
-        if state.open_stake and room is not None and room.phase is not Phase.CLOSED:
-            room.leaving.add(session_id)  # cashed out once the round is settled
-            said = f"{state.balance} chips, {state.open_stake} in this round's bets"
-        else:
-            state = await self.floor.house(self.floor.roulette.end_session, session_id)
-            said = f"{state.cashed_out if state.cashed_out is not None else state.balance} chips"
-        self.session_id = None
+        del self.floor.online[session_id]
+        try:
+            if self.room is not None:
+                await self._stand_up(session_id)
+            state = await self.floor.house(self.floor.roulette.session, session_id)
+            room = self.floor.room_of(state.table_id)
+            if state.open_stake and room is not None and room.phase is not Phase.CLOSED:
+                room.leaving.add(session_id)  # cashed out once the round is settled
+                said = f"{state.balance} chips, {state.open_stake} in this round's bets"
+            else:
+                state = await self.floor.house(self.floor.roulette.end_session, session_id)
+                chips = state.cashed_out if state.cashed_out is not None else state.balance
+                said = f"{chips} chips"
+        except (HouseError, StoreBusy):
+            said = "your chips stay where they are"
         return Reply.of(221, f"goodbye, {self.name}: {said}")

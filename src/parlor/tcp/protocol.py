@@ -27,8 +27,7 @@ multi-line replies gathered whole, anything else a ``ProtocolError``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 #: The longest line either side reads, in bytes, before its end.
 MAX_LINE = 1024
@@ -55,6 +54,9 @@ class Command:
 
     verb: str
     args: tuple[str, ...] = ()
+    #: Everything after the verb and the space that ends it, exactly as sent: what a
+    #: password or a chat line is (their spaces are theirs). Not part of the value.
+    rest: str = field(default="", compare=False)
 
     def encode(self) -> bytes:
         """The line a client sends (CRLF)."""
@@ -130,6 +132,24 @@ class Event:
         return f"{self.code} {self.text}\r\n".encode()
 
 
+def fitted(message: Reply | Event, limit: int = MAX_LINE) -> Reply | Event:
+    """``message`` with every line cut to fit ``limit`` bytes as written, code and all: a
+    reply that quotes what a client sent never writes a line its reader must refuse."""
+    room = limit - 4  # "NNN " or "NNN-"
+    lines = message.lines if isinstance(message, Reply) else (message.text,)
+    if all(len(line.encode()) <= room - 1 for line in lines):  # -1: a middle line's padding
+        return message
+    cut = tuple(_cut(line, room - 1) for line in lines)
+    return Reply(message.code, cut) if isinstance(message, Reply) else Event(message.code, cut[0])
+
+
+def _cut(line: str, room: int) -> str:
+    data = line.encode()
+    if len(data) <= room:
+        return line
+    return data[: room - 3].decode("utf-8", errors="ignore") + "..."
+
+
 class Lines:
     """Bytes in, complete lines out: LF or CRLF, telnet negotiation dropped, a bound kept.
 
@@ -148,7 +168,7 @@ class Lines:
         """Each complete line (without its end), or None for a line refused as too long."""
         # The usual case, no telnet in sight, is read without a look at each byte.
         plain = self._telnet == 0 and _IAC not in data
-        text = data if plain else bytes(self._without_telnet(data))
+        text = data if plain else self._without_telnet(data)
         lines: list[bytes | None] = []
         start = 0
         while True:
@@ -171,18 +191,27 @@ class Lines:
             self._buffer.clear()
             start = end + 1
 
-    def _without_telnet(self, data: bytes) -> Iterable[int]:
-        for byte in data:
+    def _without_telnet(self, data: bytes) -> bytes:
+        """``data`` with telnet's commands taken out; the text between them is copied
+        whole, so a chunk with one IAC costs little more than one without."""
+        out = bytearray()
+        index, end = 0, len(data)
+        while index < end:
             state = self._telnet
             if state == 0:
-                if byte == _IAC:
-                    self._telnet = 1
-                else:
-                    yield byte
-            elif state == 1:  # the byte after IAC
+                found = data.find(b"\xff", index)
+                if found < 0:
+                    out += data[index:]
+                    break
+                out += data[index:found]
+                self._telnet, index = 1, found + 1
+                continue
+            byte = data[index]
+            index += 1
+            if state == 1:  # the byte after IAC
                 if byte == _IAC:
                     self._telnet = 0
-                    yield byte  # IAC IAC: a data byte 255 (never UTF-8: refused later)
+                    out.append(byte)  # IAC IAC: a data byte 255 (never UTF-8: refused later)
                 elif byte in _WITH_OPTION:
                     self._telnet = 2
                 elif byte == _SB:
@@ -191,11 +220,14 @@ class Lines:
                     self._telnet = 0  # NOP, GA, AYT...: dropped
             elif state == 2:  # the option of WILL/WONT/DO/DONT
                 self._telnet = 0
-            elif state == 3:  # inside a subnegotiation, until IAC SE
-                if byte == _IAC:
-                    self._telnet = 4
+            elif state == 3:  # inside a subnegotiation, until IAC SE: skipped in bulk
+                found = data.find(b"\xff", index - 1)
+                if found < 0:
+                    break
+                self._telnet, index = 4, found + 1
             else:  # IAC inside a subnegotiation
                 self._telnet = 0 if byte == _SE else 3
+        return bytes(out)
 
     @property
     def pending(self) -> int:
@@ -248,7 +280,9 @@ class CommandReader:
             return LineRefused(
                 f"{verb[:20]!r} is no command: a command is a word of 1 to {MAX_VERB} letters"
             )
-        return Command(verb.upper(), tuple(args))
+        start = text.index(verb[0]) + len(verb)
+        rest = text[start + 1 :] if text[start : start + 1] in (" ", "\t") else ""
+        return Command(verb.upper(), tuple(args), rest.rstrip("\r"))
 
 
 class ServerReader:

@@ -18,16 +18,19 @@ closed as idle too.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ssl
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from parlor.tcp.commands import COMMANDS
 from parlor.tcp.limits import Admission, Limits, Penalty
-from parlor.tcp.protocol import Command, CommandReader, Event, LineRefused, Reply
+from parlor.tcp.protocol import Command, CommandReader, Event, LineRefused, Reply, fitted
 
 _READ = 64 * 1024
+#: Seconds a closing connection's last replies may take to leave before it is aborted.
+CLOSE_GRACE = 5.0
+#: Seconds a TLS client has to finish its handshake, once admitted.
+HANDSHAKE_TIMEOUT = 10.0
 
 
 class Link:
@@ -54,7 +57,7 @@ class Link:
         """Queue ``message``; past the send queue the client is dropped (it does not read)."""
         if self.closed:
             return
-        self._writer.write(message.encode())
+        self._writer.write(fitted(message).encode())
         if self._writer.transport.get_write_buffer_size() > self._max_sendq:
             self.overflowed = True
             self.drop()
@@ -70,11 +73,14 @@ class Link:
             self._writer.transport.abort()
 
     def close(self, last: Reply) -> None:
-        """Write ``last``, then close once it is sent (the read ends with the close)."""
+        """Write ``last``, then close once it is sent (the read ends with the close); a
+        client that does not read it within ``CLOSE_GRACE`` seconds is aborted."""
         if not self.closed:
             self.send(last)
             self.closed = True
+            transport = self._writer.transport
             self._writer.close()
+            asyncio.get_running_loop().call_later(CLOSE_GRACE, transport.abort)
 
 
 class Conversation(Protocol):
@@ -117,8 +123,10 @@ class LineServer:
         ready: Callable[[str, int], object] | None = None,
         started: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        # TLS is started by ``handle`` once the connection is admitted: a handshake run
+        # before it (start_server's ssl=) holds descriptors no limit counts.
         server = await asyncio.start_server(
-            self.handle, host, port, ssl=self._tls, reuse_address=True, backlog=1024
+            self.handle, host, port, reuse_address=True, backlog=1024
         )
         if started is not None:
             await started()
@@ -141,6 +149,13 @@ class LineServer:
             link.send(Reply.of(421, refusal))
             await _close(writer)
             return
+        if self._tls is not None:
+            try:
+                await writer.start_tls(self._tls, ssl_handshake_timeout=HANDSHAKE_TIMEOUT)
+            except (OSError, ssl.SSLError, TimeoutError):
+                self.admission.leave(address)
+                writer.transport.abort()
+                return
         self._links.add(link)
         conversation = self._converse(link)
         try:
@@ -151,11 +166,15 @@ class LineServer:
         except (ConnectionError, TimeoutError, ssl.SSLError):
             pass  # gone, or not reading its last replies: closed all the same
         finally:
-            self.admission.leave(address)
+            # The connection counts until its conversation has ended (a player's seat
+            # given up, a session cashed out).
             self._links.discard(link)
             self.dropped += link.overflowed
-            await conversation.gone()
-            await _close(writer)
+            try:
+                await conversation.gone()
+                await _close(writer)
+            finally:
+                self.admission.leave(address)
 
     async def _read(
         self, reader: asyncio.StreamReader, link: Link, conversation: Conversation
@@ -177,21 +196,23 @@ class LineServer:
                 for item in complete:
                     if not link.open():
                         return
-                    if isinstance(item, LineRefused):
-                        link.send(Reply.of(500, item.reason))
-                        continue
+                    # Every line costs its penalty, and every line that is no command
+                    # (refused by the framing, or an unknown verb) counts toward the close.
                     if not penalty.admit(loop.time()):
                         wait = penalty.wait(loop.time())
                         link.send(Reply.of(452, f"slow down: try again in {wait:.1f} s"))
                         continue
-                    if item.verb not in COMMANDS:
+                    if isinstance(item, LineRefused) or item.verb not in COMMANDS:
                         unknown += 1
                         if unknown >= limits.max_unknown:
-                            link.send(
-                                Reply.of(421, f"{unknown} unknown commands in a row: closing")
-                            )
+                            said = f"{unknown} lines in a row were no command: closing"
+                            link.send(Reply.of(421, said))
                             return
-                        link.send(Reply.of(500, f"{item.verb} is no command: HELP lists them"))
+                        link.send(
+                            Reply.of(500, item.reason)
+                            if isinstance(item, LineRefused)
+                            else Reply.of(500, f"{item.verb} is no command: HELP lists them")
+                        )
                         continue
                     unknown = 0
                     reply = await conversation.answer(item)
@@ -236,5 +257,9 @@ class _Watchdog:
 
 async def _close(writer: asyncio.StreamWriter) -> None:
     writer.close()
-    with contextlib.suppress(ConnectionError, TimeoutError, ssl.SSLError):
-        await asyncio.wait_for(writer.wait_closed(), 5)
+    try:
+        await asyncio.wait_for(writer.wait_closed(), CLOSE_GRACE)
+    except TimeoutError:
+        writer.transport.abort()  # it would not take its last bytes
+    except (ConnectionError, ssl.SSLError):
+        pass
