@@ -82,6 +82,7 @@ def shown(text: str, most: int = 40) -> str:
 
 
 _log = logging.getLogger(__name__)
+_OK = Reply.of(200, "ok")
 
 
 class Phase(Enum):
@@ -316,14 +317,7 @@ class Player:
             or not hmac.compare_digest(state.name.encode(), name.encode())
         ):
             return Reply.of(530, f"no game of {shown(name)}'s to resume with that token")
-        earlier = self.floor.online.get(state.id)
-        if earlier is not None:  # the game moves here: the other connection is closed
-            if earlier.room is not None and earlier.room.here.get(state.id) is earlier:
-                del earlier.room.here[state.id]
-            earlier.room = None
-            earlier.link.close(Reply.of(421, "your game was resumed on another connection"))
-        for each in self.floor.rooms.values():
-            each.leaving.discard(state.id)  # back before the cash-out: it stays open
+        self._take_over(state.id)
         reply = self._logged_in(state, f"welcome back, {state.name}")
         room = self.floor.room_of(state.table_id)
         if room is not None:
@@ -350,7 +344,25 @@ class Player:
             self.floor.throttle.succeeded(keys[0])
         self.account_id = found.account_id
         state = await self.floor.house(self._account_session, found.account_id, found.username)
-        return self._logged_in(state, f"{found.username} logged in")
+        self._take_over(state.id)
+        reply = self._logged_in(state, f"{found.username} logged in")
+        room = self.floor.room_of(state.table_id) if state.seated else None
+        if room is not None:  # the account's game, seated when its connection was lost
+            await self._sit(room)
+            return Reply.of(230, f"{reply.lines[0]}, at {room.name}")
+        return reply
+
+    def _take_over(self, session_id: str) -> None:
+        """The game comes to this connection: one that held it is closed (421), and a
+        cash-out waiting for the round is called off."""
+        earlier = self.floor.online.get(session_id)
+        if earlier is not None and earlier is not self:
+            if earlier.room is not None and earlier.room.here.get(session_id) is earlier:
+                del earlier.room.here[session_id]
+            earlier.room = None
+            earlier.link.close(Reply.of(421, "your game was taken up on another connection"))
+        for each in self.floor.rooms.values():
+            each.leaving.discard(session_id)
 
     def _account_session(self, account_id: int, username: str) -> SessionState:
         """The account's table session left open by a lost connection, or a new one."""
@@ -424,14 +436,20 @@ class Player:
             wheel=wheel,
             account_id=state.account_id,
         )
+        if self.floor.online.get(state.id) is self:
+            del self.floor.online[state.id]
+        self.floor.online[fresh.id] = self
         self.session_id = fresh.id
         return str(fresh.id)
 
     async def _sit(self, room: Room) -> str:
-        assert self.session_id is not None
-        await self.floor.house(self.floor.tables.sit, room.name, self.session_id)
+        session_id = self.session_id
+        assert session_id is not None
+        await self.floor.house(self.floor.tables.sit, room.name, session_id)
+        if self.floor.online.get(session_id) is not self or not self.link.open():
+            return ""  # the game moved to another connection meanwhile: it sits there
         others = " and ".join(room.names()) if len(room.here) < 6 else f"{len(room.here)} others"
-        room.here[self.session_id] = self
+        room.here[session_id] = self
         self.room = room
         room.tell(Event(610, f"{self.name} joins {room.name}"), besides=self)
         return others
@@ -580,7 +598,7 @@ class Player:
         return Reply(214, lines)
 
     async def _do_noop(self) -> Reply:
-        return Reply.of(200, "ok")
+        return _OK
 
     async def _do_quit(self) -> Reply:
         """Goodbye, always 221: bets in a round being played stay in it, and the session is

@@ -31,6 +31,9 @@ from dataclasses import dataclass, field
 
 #: The longest line either side reads, in bytes, before its end.
 MAX_LINE = 1024
+#: The most telnet IAC bytes a peer may send in all; a telnet client sends a handful, and
+#: each costs the reader a step of Python, where text is read whole.
+MAX_TELNET = 1_000
 #: The longest command verb.
 MAX_VERB = 4
 
@@ -137,7 +140,9 @@ def fitted(message: Reply | Event, limit: int = MAX_LINE) -> Reply | Event:
     reply that quotes what a client sent never writes a line its reader must refuse."""
     room = limit - 4  # "NNN " or "NNN-"
     lines = message.lines if isinstance(message, Reply) else (message.text,)
-    if all(len(line.encode()) <= room - 1 for line in lines):  # -1: a middle line's padding
+    # -1: a middle line's padding. A line of n characters is at most 4n bytes: most are
+    # known to fit without encoding them.
+    if all(len(line) * 4 <= room - 1 or len(line.encode()) <= room - 1 for line in lines):
         return message
     cut = tuple(_cut(line, room - 1) for line in lines)
     return Reply(message.code, cut) if isinstance(message, Reply) else Event(message.code, cut[0])
@@ -162,12 +167,18 @@ class Lines:
         self._buffer = bytearray()
         self._skipping = False  # inside a line already refused as too long
         self._telnet = 0  # 0: text; 1: after IAC; 2: its option byte; 3: in SB; 4: IAC in SB
+        #: IAC bytes seen: past ``MAX_TELNET`` the peer is flooding with negotiation.
+        self.telnet_bytes = 0
         self.closed = False
 
     def feed(self, data: bytes) -> list[bytes | None]:
         """Each complete line (without its end), or None for a line refused as too long."""
         # The usual case, no telnet in sight, is read without a look at each byte.
         plain = self._telnet == 0 and _IAC not in data
+        if not plain:
+            self.telnet_bytes += data.count(b"\xff")
+            if self.telnet_bytes > MAX_TELNET:
+                return []  # a real telnet negotiates a handful: the reader ends this
         text = data if plain else self._without_telnet(data)
         lines: list[bytes | None] = []
         start = 0
@@ -255,6 +266,11 @@ class CommandReader:
     @property
     def pending(self) -> int:
         return self._lines.pending
+
+    @property
+    def negotiation_flood(self) -> bool:
+        """The client has sent more telnet negotiation than any telnet sends."""
+        return self._lines.telnet_bytes > MAX_TELNET
 
     def close(self) -> bool:
         """The client closed: True if it left a partial line, which is not a command."""

@@ -191,6 +191,11 @@ class LineServer:
                 if not data:
                     return
                 complete = commands.feed(data)
+                if commands.negotiation_flood:
+                    link.send(
+                        Reply.of(421, "more telnet negotiation than any telnet sends: closing")
+                    )
+                    return
                 if complete:
                     watchdog.touch()
                 for item in complete:
