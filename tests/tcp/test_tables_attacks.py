@@ -13,6 +13,7 @@ or a second server start their own.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
 import shutil
@@ -268,7 +269,8 @@ def test_lines_that_are_no_command_close_the_connection_after_ten(live: Live) ->
         assert closed_by_server(peer.sock)
     with Peer(live) as flooder:
         flooder.greet()
-        flooder.write(b"1\n" * 65536)  # 64 K lines that are no command, not read
+        with contextlib.suppress(OSError):  # closed while it was still writing
+            flooder.write(b"1\n" * 65536)  # 64 K lines that are no command, not read
         assert closed_by_server(flooder.sock)
 
 
@@ -276,19 +278,53 @@ def test_a_reader_that_never_reads_a_flood_of_replies_is_dropped_and_others_are_
     live: Live,
 ) -> None:
     before = live.server.dropped
-    with Peer(live, rcvbuf=4096) as flooder, Peer(live) as other:
-        flooder.greet()
+    with Peer(live, rcvbuf=4096) as deaf, Peer(live) as other:
+        deaf.greet()
         other.greet()
-        unit = b"1\n" * 5 + b"NOOP\n"  # 15 bytes in, 5 replies of 500 and a 200 out
-        try:
-            for _ in range(20):  # up to 1.2 MB in, 26 MB of replies
-                flooder.write(unit * 4000)
-                if live.server.dropped > before:
-                    break
-        except OSError:
-            pass  # dropped while it was still writing
+        with contextlib.suppress(OSError):  # dropped while it was still writing
+            deaf.write(b"HELP\n" * 8000)  # 40 KB in, 10 MB of replies it never reads
         assert _until(lambda: live.server.dropped > before)
         assert other.ask("NOOP").code == 200
+
+
+@pytest.mark.xfail(
+    reason="server.py:187-230 (LineServer._read): every line of a read is handled before"
+    " the loop turns (NOOP, 452 and 500 complete without suspending, and StreamReader.read"
+    " returns at once while its buffer holds data: a recv takes up to 256 KiB), ~11 us a"
+    " line. Against a separate `parlor tables serve` with the default limits, 64 KiB of"
+    " of 'NOOP' lines from one client (the penalty answering 452) kept another client's NOOP"
+    " waiting 0.35 s, 256 KiB 0.7 s; one client streaming them while reading its 452s made"
+    " a new client's greeting take 2.1 s and each NOOP 1.5 s; four made the greeting miss"
+    " 10 s. Yield (await asyncio.sleep(0)) every few dozen lines, and close a connection"
+    " that goes on sending past the penalty (IRC's 'Excess Flood')",
+    strict=True,
+)
+def test_a_client_pipelining_a_flood_does_not_stall_the_others(tmp_path: Path) -> None:
+    with live_tables(sqlite_url(tmp_path)) as live, Peer(live) as flooder, Peer(live) as victim:
+        flooder.greet()
+        victim.greet()
+        lines = 65536 // 5
+        answered = [0]
+
+        def drain() -> None:  # the flooder reads its replies: it is never dropped
+            flooder.sock.settimeout(5)
+            while answered[0] < lines:
+                try:
+                    data = flooder.sock.recv(1 << 20)
+                except OSError:
+                    return
+                if not data:
+                    return
+                answered[0] += data.count(b"\n")
+
+        reader = threading.Thread(target=drain)
+        reader.start()
+        flooder.write(b"NOOP\n" * lines)  # default limits: 10 run, the rest answered 452
+        start = time.monotonic()
+        assert victim.ask("NOOP").code == 200
+        waited = time.monotonic() - start
+        reader.join()
+        assert waited < 0.2, f"a NOOP waited {waited:.2f} s behind 64 KiB of another's"
 
 
 def test_hundreds_of_arguments_are_answered(live: Live) -> None:
@@ -951,9 +987,9 @@ def test_a_deaf_player_is_dropped_while_chat_floods_it_and_the_talker_is_served(
     limits = Limits(max_sendq=4096, burst=100_000, interval=1e-5)
     with live_tables(sqlite_url(tmp_path), limits=limits) as live:
         deaf, _, _ = _seated(live, "main", rcvbuf=4096)
-        talker, _, _ = _seated(live, "main")
-        line = f"CHAT {'y' * 395}\r\n".encode()
-        for _ in range(30):  # up to 30,000 events of 400 bytes for the deaf one
+        talker, _, _ = _seated(live, "main", "\u20ac" * 64)  # 192 bytes of name
+        line = ("CHAT " + "\u00e9" * 400 + "\r\n").encode()  # 800 bytes: events of ~1 KB
+        for _ in range(20):  # up to 20 MB of events for the deaf one
             talker.write(line * 1000)
             assert {talker.reply().code for _ in range(1000)} == {200}
             if live.server.dropped:
