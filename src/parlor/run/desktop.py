@@ -56,7 +56,14 @@ def run_desktop(
     out: IO[str] | None = None,
 ) -> int:
     """Serve on free loopback ports, open the browser once ready; the exit status."""
-    local = replace(settings, host=HOST, port=free_port(), web_port=free_port(), service_url="")
+    local = replace(
+        settings,
+        host=HOST,
+        port=free_port(),
+        web_port=free_port(),
+        tcp_port=free_port(),
+        service_url="",
+    )
     url = f"http://{HOST}:{local.web_port}{START_PATH}"
     stream = out or sys.stderr
 
