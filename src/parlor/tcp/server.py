@@ -27,6 +27,8 @@ from parlor.tcp.limits import Admission, Limits, Penalty
 from parlor.tcp.protocol import Command, CommandReader, Event, LineRefused, Reply, fitted
 
 _READ = 64 * 1024
+#: Lines of one read answered before the loop serves the other connections.
+_YIELD_EVERY = 32
 #: Seconds a closing connection's last replies may take to leave before it is aborted.
 CLOSE_GRACE = 5.0
 #: Seconds a TLS client has to finish its handshake, once admitted.
@@ -198,9 +200,11 @@ class LineServer:
                     return
                 if complete:
                     watchdog.touch()
-                for item in complete:
+                for count, item in enumerate(complete, start=1):
                     if not link.open():
                         return
+                    if count % _YIELD_EVERY == 0:
+                        await asyncio.sleep(0)  # a pipelined flood must not hold the loop
                     # Every line costs its penalty, and every line that is no command
                     # (refused by the framing, or an unknown verb) counts toward the close.
                     if not penalty.admit(loop.time()):
