@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import re
 import signal
 import ssl
@@ -104,7 +105,15 @@ async def serve(
 
 
 def run(settings: Settings, config: TablesConfig, *, announce: Callable[[str], object]) -> None:
-    """Serve until interrupted, announcing where."""
+    """Serve until interrupted, announcing where; started by ``parlor serve``, end with it
+    however it ends (a ``kill -9`` of the supervisor included)."""
+    from parlor.run.serve import SUPERVISOR_PID
+
+    supervisor = os.environ.get(SUPERVISOR_PID, "")
+    if supervisor.isdigit():
+        from parlor.run.lifeline import die_with_parent
+
+        die_with_parent(int(supervisor))
 
     def ready(host: str, port: int) -> None:
         names = ", ".join(f"{name} ({wheel.value})" for name, wheel in config.tables)

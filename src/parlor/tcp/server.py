@@ -127,11 +127,11 @@ class LineServer:
     ) -> None:
         # TLS is started by ``handle`` once the connection is admitted: a handshake run
         # before it (start_server's ssl=) holds descriptors no limit counts.
+        if started is not None:  # before the port opens: nobody connects to a half-ready server
+            await started()
         server = await asyncio.start_server(
             self.handle, host, port, reuse_address=True, backlog=1024
         )
-        if started is not None:
-            await started()
         bound = server.sockets[0].getsockname()
         if ready is not None:
             ready(bound[0], bound[1])
