@@ -228,13 +228,12 @@ class Floor:
         """After a spin that failed: say so, and take the round up from the house's count
         (another server on the database may have spun it). Open bets stay open."""
         reason = str(error) if isinstance(error, HouseError) else "the house could not spin"
-        room.tell(
-            Event(632, f"round {room.round} was not spun ({shown(reason, 200)}): bets stay open")
-        )
+        failed = room.round
         with contextlib.suppress(Exception):
             state = await self.house(self.tables.table, room.name)
             room.round = state.round + 1
-        room.phase = Phase.CLOSED
+        room.phase = Phase.CLOSED  # before the news: a SPIN that answers it opens a window
+        room.tell(Event(632, f"round {failed} was not spun ({shown(reason, 200)}): bets stay open"))
 
 
 @dataclass(eq=False)
