@@ -32,7 +32,9 @@ def _missing() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: the sync API keeps its event loop running in the
+# main thread while it is open, and a later asyncio.run() there would fail.
+@pytest.fixture(scope="package")
 def chromium() -> Iterator[Any]:
     problem = _missing()
     if problem is not None:

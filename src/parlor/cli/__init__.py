@@ -45,9 +45,24 @@ def _register_commands() -> None:
     # Each command group lives in its own module and imports what it needs
     # only when it runs, so `parlor --help` (and every server's workers, which
     # import this package) load no NumPy, numba or httpx.
-    from parlor.cli import accounts, chess, echo, play, serve, simulate, tables, verify
+    from parlor.cli import (
+        accounts,
+        chess,
+        echo,
+        fetch,
+        ftp,
+        play,
+        serve,
+        simulate,
+        tables,
+        verify,
+        webtools,
+    )
 
     for module in (serve, verify, simulate, play, chess, tables, echo, accounts):
+        module.register(app)
+    # The chapter's small programs (issue 15).
+    for module in (fetch, ftp, webtools):
         module.register(app)
 
 

@@ -1,0 +1,221 @@
+"""``parlor fetch``: the seed's urlreader, as the downloader one would reach for instead of curl.
+
+Three ways to take a body (:mod:`parlor.tools.sources` opens it, whatever the scheme):
+
+- :func:`count`: read it to the end and return its length, the seed's
+  ``print len(dictXML.read())``, without keeping it;
+- :func:`copy_to`: write it to a stream (``-o -``, standard output);
+- :func:`save`: write it to a file, safely.
+
+Saving
+------
+The body goes to ``FILE.part`` beside ``FILE`` and is renamed over ``FILE`` (``os.replace``,
+atomic on one file system) only once it is whole and, with ``sha256``, verified. So an
+interrupted fetch never leaves a truncated ``FILE`` that looks complete, and a failed one never
+touches a ``FILE`` the user already had. What was interrupted stays in ``FILE.part``.
+
+``resume=True`` (``--continue``) starts at the size of ``FILE.part``, or, when there is no part
+but ``FILE`` exists, at the size of ``FILE`` (copied to the part first, so a failure still
+leaves ``FILE`` as it was): the source is asked for the rest (HTTP ``Range``, FTP ``REST``). A
+server that answers with the whole body instead is taken at its word: the part starts over.
+A part that is already whole (HTTP 416 naming its size) is renamed as it is.
+
+``sha256`` is checked over the whole result, resumed prefix included; on a mismatch the part is
+deleted (it is not the user's) and :class:`~parlor.tools.errors.ChecksumMismatch` raised.
+A body shorter than the size its source announced raises
+:class:`~parlor.tools.errors.Truncated` and keeps the part for ``--continue``.
+
+Progress is reported to a :class:`Progress` (the command line's is a Rich bar): ``start`` once
+with the total (or None) and the bytes already there, then ``advance`` per chunk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Protocol, TypeVar
+
+from parlor.tools.errors import CannotWrite, ChecksumMismatch, ToolError, Truncated
+from parlor.tools.sources import Body, Request, open_body
+
+PART_SUFFIX = ".part"
+T = TypeVar("T")
+
+
+class Progress(Protocol):
+    def start(self, total: int | None, done: int) -> None: ...
+
+    def advance(self, size: int) -> None: ...
+
+
+class NoProgress:
+    """A Progress that shows nothing."""
+
+    def start(self, total: int | None, done: int) -> None:
+        pass
+
+    def advance(self, size: int) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """What a fetch did: bytes in the result, the bytes it started from, and the hash if asked."""
+
+    size: int
+    resumed_from: int
+    sha256: str | None
+    path: Path | None = None
+
+
+def part_path(target: Path) -> Path:
+    return target.with_name(target.name + PART_SUFFIX)
+
+
+def _normalise(expected: str | None) -> str | None:
+    if expected is None:
+        return None
+    digest = expected.strip().casefold()
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise ToolError(f"--sha256 {expected!r} is not 64 hex digits")
+    return digest
+
+
+def _check(hasher: hashlib._Hash | None, expected: str | None, where: str) -> str | None:
+    if hasher is None:
+        return None
+    found = hasher.hexdigest()
+    if expected is not None and found != expected:
+        raise ChecksumMismatch(f"{where}: SHA-256 is {found}, not {expected}; nothing was kept")
+    return found
+
+
+def _drain(
+    body: Body, sink: BinaryIO | None, hasher: hashlib._Hash | None, progress: Progress
+) -> int:
+    """Copy the body's chunks to ``sink`` (or nowhere), hashing them; return the bytes read."""
+    read = 0
+    for chunk in body.chunks():
+        if sink is not None:
+            try:
+                sink.write(chunk)
+            except OSError as error:
+                raise CannotWrite(f"cannot write the output: {error.strerror or error}") from None
+        if hasher is not None:
+            hasher.update(chunk)
+        read += len(chunk)
+        progress.advance(len(chunk))
+    return read
+
+
+def _expect_whole(body: Body, size: int, url: str) -> None:
+    if body.total is not None and size != body.total:
+        raise Truncated(f"{url}: the body ended at {size} of {body.total} bytes")
+
+
+def count(
+    request: Request, *, sha256: str | None = None, progress: Progress | None = None
+) -> Fetched:
+    """Read the whole body and return how long it is (and its hash when ``sha256`` is given)."""
+    return copy_to(request, None, sha256=sha256, progress=progress)
+
+
+def copy_to(
+    request: Request,
+    sink: BinaryIO | None,
+    *,
+    sha256: str | None = None,
+    progress: Progress | None = None,
+) -> Fetched:
+    """Write the whole body to ``sink`` (None: nowhere) and return what was done."""
+    expected = _normalise(sha256)
+    progress = progress or NoProgress()
+    hasher = hashlib.sha256() if expected is not None else None
+    with open_body(request) as body:
+        progress.start(body.total, 0)
+        size = _drain(body, sink, hasher, progress)
+        _expect_whole(body, size, request.url)
+    return Fetched(size, 0, _check(hasher, expected, request.url))
+
+
+def _hash_prefix(handle: BinaryIO, size: int, hasher: hashlib._Hash) -> None:
+    handle.seek(0)
+    left = size
+    while left > 0:
+        block = handle.read(min(left, 1 << 20))
+        if not block:
+            break
+        hasher.update(block)
+        left -= len(block)
+    handle.seek(size)
+
+
+def _prepare_part(target: Path, part: Path, resume: bool) -> int:
+    """The offset to resume from: the part's size, else a copy of the target's, else 0."""
+    if not resume:
+        return 0
+    if part.is_file():
+        return part.stat().st_size
+    if target.is_file():
+        shutil.copyfile(target, part)
+        return part.stat().st_size
+    return 0
+
+
+def _check_target(target: Path) -> None:
+    if target.is_dir():
+        raise CannotWrite(f"{target} is a directory; give -o a file name")
+    if not target.parent.is_dir():
+        raise CannotWrite(f"{target.parent} does not exist; create it or choose another -o")
+
+
+def save(
+    request: Request,
+    target: Path,
+    *,
+    resume: bool = False,
+    sha256: str | None = None,
+    progress: Progress | None = None,
+) -> Fetched:
+    """Fetch into ``target`` through ``target.part``; see the module docstring."""
+    expected = _normalise(sha256)
+    progress = progress or NoProgress()
+    _check_target(target)
+    part = part_path(target)
+    offset = _writing(part, lambda: _prepare_part(target, part, resume))
+    with open_body(request, offset) as body:
+        start = body.offset
+        hasher = hashlib.sha256() if expected is not None else None
+        with _writing(part, lambda: _open_part(part, start)) as out:
+            if hasher is not None and start:
+                _hash_prefix(out, start, hasher)
+            progress.start(body.total, start)
+            size = start + _drain(body, out, hasher, progress)
+        _expect_whole(body, size, request.url)
+    try:
+        found = _check(hasher, expected, request.url)
+    except ChecksumMismatch:
+        part.unlink(missing_ok=True)
+        raise
+    os.replace(part, target)
+    return Fetched(size, start, found, target)
+
+
+def _writing(part: Path, action: Callable[[], T]) -> T:
+    """``action()``, with an OSError (a full disk, a read-only folder) said as CannotWrite."""
+    try:
+        return action()
+    except OSError as error:
+        raise CannotWrite(f"{part}: {error.strerror or error}") from None
+
+
+def _open_part(part: Path, start: int) -> BinaryIO:
+    """``FILE.part`` opened to append at ``start`` (cut back to it), or made anew at 0."""
+    handle = part.open("r+b" if start else "wb")
+    handle.truncate(start)
+    handle.seek(start)
+    return handle
