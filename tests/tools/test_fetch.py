@@ -439,3 +439,51 @@ def test_the_exit_code_table_is_complete_and_distinct() -> None:
     listed = errors.exit_codes()
     for failure in errors.FAILURES:
         assert f"{failure.exit_code} " in listed
+
+
+def _one_answer_server(answer: bytes) -> tuple[socket.socket, threading.Thread]:
+    """A raw server that reads a request and sends ``answer`` to each connection, then closes."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            with connection:
+                connection.recv(65536)
+                connection.sendall(answer)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return listener, thread
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"HTTP/1.1 404 \x1b]0;pwned\x07\x1b[2J\r\nContent-Length: 0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Evil: \x1b[2J\r\n\r\nhello",
+        b"\x1b[2J garbage that is no HTTP at all\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\n" + b"X-Long: " + b"a" * 200_000 + b"\r\n\r\n",
+    ],
+)
+def test_a_hostile_server_cannot_drive_the_terminal(answer: bytes) -> None:
+    listener, _ = _one_answer_server(answer)
+    try:
+        code, out, err = run(f"http://127.0.0.1:{listener.getsockname()[1]}/x")
+    finally:
+        listener.close()
+    assert "\x1b" not in out + err
+    assert "\x07" not in out + err
+    assert err.count("\n") <= 1
+    assert code in (0, errors.NotFound.exit_code, errors.RemoteError.exit_code), err
+
+
+def test_a_password_in_the_url_never_appears_in_a_message(ranged: Served) -> None:
+    host = ranged.url.removeprefix("http://")
+    code, _, err = run(f"http://alice:hunter2@{host}/missing")
+    assert code == errors.NotFound.exit_code
+    assert "hunter2" not in err
+    assert "alice:***@" in err

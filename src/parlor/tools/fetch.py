@@ -138,8 +138,8 @@ def copy_to(
     with open_body(request) as body:
         progress.start(body.total, 0)
         size = _drain(body, sink, hasher, progress)
-        _expect_whole(body, size, request.url)
-    return Fetched(size, 0, _check(hasher, expected, request.url))
+        _expect_whole(body, size, request.shown_url)
+    return Fetched(size, 0, _check(hasher, expected, request.shown_url))
 
 
 def _hash_prefix(handle: BinaryIO, size: int, hasher: hashlib._Hash) -> None:
@@ -195,9 +195,9 @@ def save(
                 _hash_prefix(out, start, hasher)
             progress.start(body.total, start)
             size = start + _drain(body, out, hasher, progress)
-        _expect_whole(body, size, request.url)
+        _expect_whole(body, size, request.shown_url)
     try:
-        found = _check(hasher, expected, request.url)
+        found = _check(hasher, expected, request.shown_url)
     except ChecksumMismatch:
         part.unlink(missing_ok=True)
         raise

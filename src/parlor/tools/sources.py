@@ -38,6 +38,7 @@ from parlor.tools.errors import (
     UnknownScheme,
     from_os_error,
 )
+from parlor.tools.terminal import shown
 
 if TYPE_CHECKING:
     import httpx
@@ -64,6 +65,24 @@ class Request:
     ftp_active: bool = False
     ftp_tls: bool = False
 
+    @property
+    def shown_url(self) -> str:
+        """The URL for messages: without a password, and safe to print."""
+        return shown(public_url(self.url))
+
+
+def public_url(url: str) -> str:
+    """``url`` with any password in it replaced by ``***`` (messages and logs never show one)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if parts.password is None:
+        return url
+    user, _, host = parts.netloc.rpartition("@")
+    name = user.partition(":")[0]
+    return parts._replace(netloc=f"{name}:***@{host}").geturl()
+
 
 @dataclass
 class Body:
@@ -76,17 +95,19 @@ class Body:
         return self.stream
 
 
-def split(url: str) -> SplitResult:
+def split(url: str, shown_url: str | None = None) -> SplitResult:
     """The URL's parts, or UnknownScheme/ToolError saying what is wrong with it."""
+    shown_url = shown_url or shown(public_url(url))
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018  (raises ValueError on a port that is not a number)
     except ValueError as error:
-        raise ToolError(f"{url!r} is not a URL ({error})") from None
+        raise ToolError(f"{shown_url} is not a URL ({error})") from None
     if parts.scheme.casefold() not in SCHEMES:
-        shown = parts.scheme or "none"
+        scheme = parts.scheme or "none"
         raise UnknownScheme(
-            f"{url}: the scheme {shown!r} is not one fetch reads; use http, https, ftp or file"
+            f"{shown_url}: the scheme {shown(scheme)!r} is not one fetch reads;"
+            " use http, https, ftp or file"
         )
     return parts
 
@@ -94,7 +115,7 @@ def split(url: str) -> SplitResult:
 @contextmanager
 def open_body(request: Request, offset: int = 0) -> Iterator[Body]:
     """Open ``request.url`` at ``offset``; see the module docstring."""
-    parts = split(request.url)
+    parts = split(request.url, request.shown_url)
     scheme = parts.scheme.casefold()
     if scheme == "file":
         with _open_file(parts, offset) as body:
@@ -196,10 +217,10 @@ def _root_os_error(error: BaseException) -> OSError | None:
 
 def _where(parts: SplitResult) -> str:
     default = 443 if parts.scheme.casefold() == "https" else 80
-    return f"{parts.hostname}:{parts.port or default}"
+    return shown(f"{parts.hostname}:{parts.port or default}")
 
 
-def http_failure(error: Exception, parts: SplitResult) -> ToolError:
+def http_failure(error: Exception, parts: SplitResult, url: str) -> ToolError:
     """The ToolError an httpx exception means."""
     import httpx
 
@@ -207,23 +228,27 @@ def http_failure(error: Exception, parts: SplitResult) -> ToolError:
     if isinstance(error, httpx.TimeoutException):
         return TimedOut(f"{where}: no answer in time; try again or raise --timeout")
     if isinstance(error, httpx.TooManyRedirects):
-        return RemoteError(f"{parts.geturl()}: more than {MAX_REDIRECTS} redirects")
+        return RemoteError(f"{url}: more than {MAX_REDIRECTS} redirects")
     root = _root_os_error(error)
     if isinstance(error, httpx.ConnectError) and root is not None:
         return from_os_error(root, where)
     if isinstance(error, httpx.ConnectError) and "CERTIFICATE_VERIFY_FAILED" in str(error):
         return from_os_error(ssl.SSLCertVerificationError(str(error)), where)
-    if isinstance(error, httpx.RemoteProtocolError | httpx.ReadError):
+    if isinstance(error, httpx.ReadError) or (
+        isinstance(error, httpx.RemoteProtocolError) and "complete message body" in str(error)
+    ):
         return Truncated(f"{where}: the connection was cut before the whole body arrived")
+    if isinstance(error, httpx.RemoteProtocolError):
+        return RemoteError(f"{where}: the answer is not valid HTTP ({shown(str(error))})")
     if isinstance(error, httpx.InvalidURL | httpx.UnsupportedProtocol):
-        return ToolError(f"{parts.geturl()}: not a URL fetch can read ({error})")
+        return ToolError(f"{url}: not a URL fetch can read ({shown(str(error))})")
     if root is not None:
         return from_os_error(root, where)
     return ToolError(f"{where}: {error}")
 
 
 def _status_failure(response: httpx.Response, url: str, asked: bool) -> ToolError:
-    status, reason = response.status_code, response.reason_phrase
+    status, reason = response.status_code, shown(response.reason_phrase)
     if status in (404, 410):
         return NotFound(f"{url}: {status} {reason}")
     if status in (401, 403):
@@ -278,9 +303,9 @@ def _open_http(request: Request, parts: SplitResult, offset: int) -> Iterator[Bo
             trust_env=False,  # proxies and netrc are ours to choose, not httpx's
         )
         with client, client.stream("GET", url, headers=headers, auth=auth) as response:
-            yield _http_body(response, request.url, offset, asked=auth is not None)
+            yield _http_body(response, request.shown_url, offset, asked=auth is not None)
     except httpx.HTTPError as error:
-        raise http_failure(error, parts) from None
+        raise http_failure(error, parts, request.shown_url) from None
 
 
 def _http_body(response: httpx.Response, url: str, offset: int, *, asked: bool) -> Body:
