@@ -32,8 +32,12 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
+# Two workers, each taking whole files (module-scoped servers start once): the suite waits
+# on servers and clients far more than it computes. PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= 2
+
 unit: $(VENV)/.installed-dev
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 test: lint typecheck unit
 

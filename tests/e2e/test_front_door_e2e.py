@@ -371,14 +371,28 @@ def test_a_chunked_body_over_the_limit_is_413(door: ParlorProcess, size: int) ->
 def test_a_request_without_a_body_then_a_half_close_is_not_acted_on(
     door: ParlorProcess,
 ) -> None:
-    """Found from outside: a body-less POST skipped the check for a client that had gone."""
+    """Found from outside: a body-less POST skipped the check for a client that had gone.
+
+    The check can only see a half-close that has arrived: when the FIN comes in just after
+    the request was handed on (a loaded machine), the spin happens and Granian, seeing the
+    FIN, closes before the answer is written. Without the check that is every attempt; with
+    it, it is the odd one. So each framing gets five attempts, and one must be either
+    refused (no spin, no answer) or acted on and answered, never acted on unheard.
+    """
     with httpx.Client(base_url=door.base_url, timeout=10) as client:
-        session = client.post("/api/v1/sessions", json={"name": "quiet"}).json()["session"]
         for framing in (b"", b"Content-Length: 0\r\n"):
-            request = f"POST /api/v1/sessions/{session}/spins HTTP/1.1\r\nHost: x\r\n".encode()
-            answer = exchange(door.port, request + framing + b"\r\n", half_close=True)
-            spins = client.get(f"/api/v1/sessions/{session}").json()["spin_count"]
-            assert (answer == b"" and spins == 0) or status_of(answer) == 201, (answer, spins)
+            outcomes = []
+            for _attempt in range(5):
+                made = client.post("/api/v1/sessions", json={"name": "quiet"})
+                session = made.json()["session"]
+                request = f"POST /api/v1/sessions/{session}/spins HTTP/1.1\r\nHost: x\r\n"
+                answer = exchange(door.port, request.encode() + framing + b"\r\n", half_close=True)
+                spins = client.get(f"/api/v1/sessions/{session}").json()["spin_count"]
+                outcomes.append((answer[:40], spins))
+                if (answer == b"" and spins == 0) or status_of(answer) == 201:
+                    break
+            else:
+                raise AssertionError(f"every half-closed spin was acted on unheard: {outcomes}")
 
 
 @pytest.mark.parametrize("port_name", ["service", "web"])

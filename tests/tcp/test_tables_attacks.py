@@ -16,10 +16,8 @@ from __future__ import annotations
 import contextlib
 import itertools
 import re
-import shutil
 import socket
 import ssl
-import subprocess
 import threading
 import time
 from collections import deque
@@ -44,6 +42,7 @@ from parlor.tcp.protocol import (
     ServerReader,
 )
 from tests.tcp.tables_support import Live, closed_by_server, live_tables, read_until, sqlite_url
+from tests.tls_support import self_signed
 
 WINDOW = 0.6
 TABLES = (
@@ -1000,22 +999,9 @@ def test_commands_refused_452_in_a_flood_are_not_run(tmp_path: Path) -> None:
         _ledger_ok(live)
 
 
-def _certificate(directory: Path) -> tuple[Path, Path]:
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is not installed")
-    cert, key = directory / "cert.pem", directory / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-         "-nodes", "-days", "1", "-subj", "/CN=parlor-test",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    return cert, key
-
-
 def test_tls_connections_that_never_handshake_count_against_the_limits(tmp_path: Path) -> None:
     """start_server's ssl= once shook hands before any limit counted the connection."""
-    cert, key = _certificate(tmp_path)
+    cert, key = self_signed(tmp_path)
     limits = Limits(per_address=2)
     with live_tables(
         sqlite_url(tmp_path), limits=limits, tls_cert=str(cert), tls_key=str(key)

@@ -20,21 +20,13 @@ import pytest
 from parlor.tcp.client import TablesClient
 from tests.e2e.e2e_support import cannot_run
 from tests.tcp.tables_support import live_tables, sqlite_url
+from tests.tls_support import self_signed
 
 
 def _certificate(directory: Path) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1 and this host's other address, by openssl."""
-    if shutil.which("openssl") is None:
-        cannot_run("openssl", "openssl is not installed: apt-get install openssl")
-    cert, key = directory / "cert.pem", directory / "key.pem"
-    names = "IP:127.0.0.1" + (f",IP:{_outside_address()}" if _outside_address() else "")
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", "/CN=parlor-test", "-addext", f"subjectAltName={names}",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    return cert, key
+    outside = _outside_address()
+    return self_signed(directory, "IP:127.0.0.1" + (f",IP:{outside}" if outside else ""))
 
 
 def _outside_address() -> str | None:

@@ -9,7 +9,6 @@ import http.server
 import os
 import ssl
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -26,12 +25,13 @@ from tests.wsgi.test_auth import Accounts
 @dataclass
 class Knobs:
     """How the ranged server misbehaves: cut the next N bodies after ``cut_after`` bytes;
-    ignore ``Range``; stall before the body."""
+    ignore ``Range``; stall before the body (until the server stops)."""
 
     cut_after: int | None = None
     cuts_left: int = 0
     ignore_range: bool = False
-    stall: float = 0.0
+    stall: bool = False
+    released: threading.Event = field(default_factory=threading.Event)
     ranges_seen: list[str] = field(default_factory=list)
 
 
@@ -68,7 +68,8 @@ class RangedHandler(http.server.SimpleHTTPRequestHandler):
         self.send_header("Content-Length", str(size - start))
         self.end_headers()
         if self.knobs.stall:
-            time.sleep(self.knobs.stall)
+            self.knobs.released.wait(30)
+            return
         with path.open("rb") as handle:
             handle.seek(start)
             left = size - start
@@ -89,12 +90,24 @@ class Served:
     knobs: Knobs
 
 
-def _serve(server: http.server.HTTPServer) -> Iterator[None]:
+class _Server(http.server.ThreadingHTTPServer):
+    """Python's threading server, silent when a client goes away mid-answer (a fetch cut off
+    on purpose): its default prints a traceback, which would land in another test's output."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass
+
+
+def _serve(server: http.server.HTTPServer, knobs: Knobs | None = None) -> Iterator[None]:
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield
     finally:
+        if knobs is not None:
+            knobs.released.set()
         server.shutdown()
         server.server_close()
         thread.join(5)
@@ -105,15 +118,12 @@ def ranged_server(root: Path, tls: ssl.SSLContext | None = None) -> Iterator[Ser
     """Serve ``root`` with :class:`RangedHandler` (over TLS with ``tls``) on a free port."""
     knobs = Knobs()
     handler = type("Handler", (RangedHandler,), {"knobs": knobs})
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), partial(handler, directory=str(root))
-    )
-    server.daemon_threads = True
+    server = _Server(("127.0.0.1", 0), partial(handler, directory=str(root)))
     scheme = "http"
     if tls is not None:
         server.socket = tls.wrap_socket(server.socket, server_side=True)
         scheme = "https"
-    with contextlib.contextmanager(_serve)(server):
+    with contextlib.contextmanager(_serve)(server, knobs):
         yield Served(f"{scheme}://127.0.0.1:{server.server_port}", root, knobs)
 
 
@@ -125,8 +135,7 @@ def plain_server(root: Path) -> Iterator[str]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=str(root)))
-    server.daemon_threads = True
+    server = _Server(("127.0.0.1", 0), partial(Quiet, directory=str(root)))
     with contextlib.contextmanager(_serve)(server):
         yield f"http://127.0.0.1:{server.server_port}"
 

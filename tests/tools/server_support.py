@@ -20,8 +20,10 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
+from parlor.run.environ import build_environ
+from parlor.run.proxy import Peer
 from parlor.run.supervisor import port_answers
 from tests.e2e.e2e_support import _session_members, free_port
 
@@ -206,3 +208,24 @@ def answers_promptly(port: int, target: str = "/", within: float = 2.0) -> float
     assert status == 200, status
     assert took < within, f"a plain GET took {took:.2f} s"
     return took
+
+
+def environ_of(
+    method: str = "GET",
+    path: str = "/",
+    query: str = "",
+    headers: list[tuple[str, str]] | None = None,
+    body: bytes = b"",
+) -> dict[str, Any]:
+    """An environ as parlor's front door builds one (``path`` is Granian's decoded text)."""
+    return build_environ(
+        method=method,
+        path=path,
+        query_string=query,
+        http_version="1.1",
+        server="127.0.0.1:8008",
+        peer=Peer("http", "127.0.0.1"),
+        headers=[("host", "127.0.0.1:8008"), *(headers or [])],
+        body=body,
+        multiprocess=False,
+    )

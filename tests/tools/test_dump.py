@@ -20,14 +20,13 @@ from wsgiref.validate import validator
 
 import pytest
 
-from parlor.run.environ import build_environ
-from parlor.run.proxy import Peer
 from parlor.run.request import call_app
 from parlor.tools.dump import DumpApp, create_app, log_line, read_body, read_request
 from parlor.tools.pages import visible
 from tests.tools.server_support import (
     ToolProcess,
     answers_promptly,
+    environ_of,
     exchange,
     request,
     stalled,
@@ -36,27 +35,6 @@ from tests.tools.server_support import (
 
 HOSTILE = "<script>window.__pwned=1</script>"
 QUOTES = "\"'><img src=x onerror=alert(1)>"
-
-
-def environ_of(
-    method: str = "GET",
-    path: str = "/",
-    query: str = "",
-    headers: list[tuple[str, str]] | None = None,
-    body: bytes = b"",
-) -> dict[str, Any]:
-    """An environ as parlor's front door builds one (``path`` is Granian's decoded text)."""
-    return build_environ(
-        method=method,
-        path=path,
-        query_string=query,
-        http_version="1.1",
-        server="127.0.0.1:8008",
-        peer=Peer("http", "127.0.0.1"),
-        headers=[("host", "127.0.0.1:8008"), *(headers or [])],
-        body=body,
-        multiprocess=False,
-    )
 
 
 def dump_in_process(**request: Any) -> tuple[int, dict[str, str], bytes, list[str]]:

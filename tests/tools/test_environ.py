@@ -13,8 +13,6 @@ from wsgiref.validate import validator
 
 import pytest
 
-from parlor.run.environ import build_environ
-from parlor.run.proxy import Peer
 from parlor.run.request import call_app
 from parlor.tools.environ import (
     APP,
@@ -27,29 +25,9 @@ from parlor.tools.environ import (
     describe,
 )
 from parlor.wsgi.types import WSGIApp
-from tests.tools.server_support import ToolProcess, answers_promptly, request, stalled
+from tests.tools.server_support import ToolProcess, answers_promptly, environ_of, request, stalled
 
 HOSTILE = "<script>window.__pwned=1</script>"
-
-
-def environ_of(
-    method: str = "GET",
-    path: str = "/",
-    query: str = "",
-    headers: list[tuple[str, str]] | None = None,
-    body: bytes = b"",
-) -> dict[str, Any]:
-    return build_environ(
-        method=method,
-        path=path,
-        query_string=query,
-        http_version="1.1",
-        server="127.0.0.1:8008",
-        peer=Peer("http", "127.0.0.1"),
-        headers=[("host", "127.0.0.1:8008"), *(headers or [])],
-        body=body,
-        multiprocess=False,
-    )
 
 
 @pytest.fixture

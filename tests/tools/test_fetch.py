@@ -199,7 +199,7 @@ def test_a_mismatched_sha256_replaces_nothing_the_user_had(ranged: Served, tmp_p
 def test_interrupting_a_fetch_leaves_the_part_and_says_how_to_resume(
     ranged: Served, tmp_path: Path
 ) -> None:
-    ranged.knobs.stall = 30  # headers, then nothing: the fetch is waiting when interrupted
+    ranged.knobs.stall = True  # headers, then nothing: the fetch is waiting when interrupted
     target = tmp_path / "blob.bin"
     child = subprocess.Popen(
         [sys.executable, "-m", "parlor", "fetch", f"{ranged.url}/blob.bin", "-o", str(target)],

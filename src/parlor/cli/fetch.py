@@ -52,8 +52,20 @@ User = Annotated[
         "--user",
         "-u",
         metavar="NAME[:PASSWORD]",
-        help="Credentials, when the URL has none; without :PASSWORD, ~/.netrc's or a prompt.",
+        help="Credentials, when the URL has none (before ~/.netrc or $NETRC); without"
+        " :PASSWORD, netrc's for NAME, else a prompt on a terminal.",
+        show_default=False,
     ),
+]
+Cacert = Annotated[
+    Path | None,
+    typer.Option(
+        exists=True, dir_okay=False, help="Trust this PEM certificate (a self-signed server)."
+    ),
+]
+Insecure = Annotated[
+    bool,
+    typer.Option("--insecure", "-k", help="Do not check the server's TLS certificate."),
 ]
 Timeout = Annotated[
     float, typer.Option(min=0.1, help="Seconds to wait for a connection or for more data.")
@@ -135,24 +147,22 @@ def _rate(size: int, seconds: float) -> str:
     raise AssertionError("unreachable")
 
 
-def _ask_password(user: str | None, url: str) -> str | None:
-    """``--user NAME`` on a terminal, with no password in the URL or netrc: ask for one."""
+def ask_password(url: str, user: str | None) -> str | None:
+    """``--user NAME`` on a terminal, with no password anywhere else: ask for it, hidden."""
     from urllib.parse import urlsplit
 
     from parlor.tools.credentials import from_netrc, split_user_option
 
-    if user is None:
-        return None
-    name, password = split_user_option(user)
-    if password is not None or not sys.stdin.isatty():
+    if user is None or not sys.stdin.isatty():
         return user
-    host = urlsplit(url).hostname or ""
-    entry = from_netrc(host)
+    name, password = split_user_option(user)
+    parts = urlsplit(url)
+    if password is not None or parts.username is not None:
+        return user
+    entry = from_netrc(parts.hostname or "")
     if entry is not None and entry.user == name:
         return user
-    import getpass
-
-    return f"{name}:{getpass.getpass(f'password for {name} at {host}: ')}"
+    return f"{name}:{typer.prompt(f'Password for {name}', hide_input=True, default='')}"
 
 
 def _summary(fetched: Fetched, target: str, seconds: float) -> str:
@@ -163,7 +173,13 @@ def _summary(fetched: Fetched, target: str, seconds: float) -> str:
 
 
 def run_fetch(
-    request: Request, output: str | None, *, resume: bool, sha256: str | None, quiet: bool
+    request: Request,
+    output: str | None,
+    *,
+    resume: bool,
+    sha256: str | None,
+    quiet: bool,
+    program: str = "parlor fetch",
 ) -> None:
     """Fetch ``request`` as the options say, and exit with the failure's code if it fails."""
     from parlor.tools import fetch
@@ -195,12 +211,12 @@ def run_fetch(
         hint = ""
         if isinstance(error, Truncated) and output not in (None, "-"):
             hint = f"; what arrived is in {output}.part: run again with --continue"
-        typer.echo(f"parlor fetch: {error}{hint}", err=True)
+        typer.echo(f"{program}: {error}{hint}", err=True)
         raise typer.Exit(error.exit_code) from None
     except KeyboardInterrupt:
         if output not in (None, "-"):
             typer.echo(
-                f"parlor fetch: interrupted; what arrived is in {output}.part:"
+                f"{program}: interrupted; what arrived is in {output}.part:"
                 " run again with --continue",
                 err=True,
             )
@@ -222,16 +238,8 @@ def fetch_command(
         ),
     ] = "any",
     timeout: Timeout = 30.0,
-    cacert: Annotated[
-        Path | None,
-        typer.Option(
-            exists=True, dir_okay=False, help="Trust this PEM certificate (a self-signed server)."
-        ),
-    ] = None,
-    insecure: Annotated[
-        bool,
-        typer.Option("--insecure", "-k", help="Do not check the server's TLS certificate."),
-    ] = False,
+    cacert: Cacert = None,
+    insecure: Insecure = False,
     netrc_file: NetrcFile = None,
     ftp_active: Annotated[
         bool, typer.Option(help="FTP: active mode (PORT) instead of passive (EPSV, PASV).")
@@ -241,8 +249,11 @@ def fetch_command(
 ) -> None:
     """Fetch URL: print its length in bytes, or save it with -o FILE.
 
-    Credentials come from the URL (ftp://user:pass@host/), then --user, then ~/.netrc.
-    HTTP Basic and Digest (SHA-256, MD5) are answered.
+    The chapter's urlreader, for http, https, ftp and file URLs. With -o
+    the body arrives in FILE.part and is renamed when whole, so FILE is
+    never a truncated download. Credentials come from the URL, then
+    --user, then ~/.netrc; HTTP Digest (SHA-256, MD5) and Basic are
+    answered.
 
     Exit codes: 0 done; 2 a usage error; 130 interrupted; {codes}.
     """
@@ -253,7 +264,7 @@ def fetch_command(
         raise typer.BadParameter(f"choose one of {', '.join(AUTH_MODES)}", param_hint="'--auth'")
     request = Request(
         url,
-        user=_ask_password(user, url),
+        user=ask_password(url, user),
         auth=auth,  # checked against AUTH_MODES just above
         timeout=timeout,
         cacert=cacert,

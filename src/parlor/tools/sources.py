@@ -38,11 +38,12 @@ from parlor.tools.errors import (
     UnknownScheme,
     from_os_error,
 )
-from parlor.tools.terminal import shown
+from parlor.tools.terminal import printable, shown_url
 
 if TYPE_CHECKING:
     import httpx
 
+    from parlor.tools.ftp import Trace
     from parlor.tools.httpauth import AuthMode
 
 #: Bytes asked of the peer per read: large enough that per-chunk work is noise beside the copy.
@@ -64,24 +65,12 @@ class Request:
     netrc_file: Path | None = None
     ftp_active: bool = False
     ftp_tls: bool = False
+    ftp_trace: Trace | None = None
 
     @property
     def shown_url(self) -> str:
         """The URL for messages: without a password, and safe to print."""
-        return shown(public_url(self.url))
-
-
-def public_url(url: str) -> str:
-    """``url`` with any password in it replaced by ``***`` (messages and logs never show one)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    if parts.password is None:
-        return url
-    user, _, host = parts.netloc.rpartition("@")
-    name = user.partition(":")[0]
-    return parts._replace(netloc=f"{name}:***@{host}").geturl()
+        return shown_url(self.url)
 
 
 @dataclass
@@ -95,18 +84,18 @@ class Body:
         return self.stream
 
 
-def split(url: str, shown_url: str | None = None) -> SplitResult:
+def split(url: str, label: str | None = None) -> SplitResult:
     """The URL's parts, or UnknownScheme/ToolError saying what is wrong with it."""
-    shown_url = shown_url or shown(public_url(url))
+    label = label or shown_url(url)
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018  (raises ValueError on a port that is not a number)
     except ValueError as error:
-        raise ToolError(f"{shown_url} is not a URL ({error})") from None
+        raise ToolError(f"{label} is not a URL ({error})") from None
     if parts.scheme.casefold() not in SCHEMES:
         scheme = parts.scheme or "none"
         raise UnknownScheme(
-            f"{shown_url}: the scheme {shown(scheme)!r} is not one fetch reads;"
+            f"{label}: the scheme {printable(scheme)!r} is not one fetch reads;"
             " use http, https, ftp or file"
         )
     return parts
@@ -170,36 +159,48 @@ def _open_file(parts: SplitResult, offset: int) -> Iterator[Body]:
 def _open_ftp(request: Request, parts: SplitResult, offset: int) -> Iterator[Body]:
     from parlor.tools import ftp
 
-    target = ftp.target_from_url(
-        request.url, user=request.user, netrc_file=request.netrc_file, timeout=request.timeout
-    )
-    with ftp.FtpSession(target, active=request.ftp_active, tls=request.ftp_tls) as session:
+    target = ftp.parse_url(request.url, request.user, netrc_file=request.netrc_file)
+    context = tls_context(request.cacert, request.insecure) if request.ftp_tls else None
+    with ftp.Session(
+        target,
+        timeout=request.timeout,
+        active=request.ftp_active,
+        tls=request.ftp_tls,
+        tls_context=context,
+        trace=request.ftp_trace,
+    ) as session:
         total = session.size(target.path)
         if total is not None and offset == total and offset > 0:
             yield Body(offset, total, iter(()), complete=True)
             return
         start = offset if total is None or offset < total else 0
-        stream = session.retrieve(target.path, offset=start)
         try:
-            yield Body(start, total, stream)
-        finally:
-            close = getattr(stream, "close", None)
-            if close is not None:
-                close()
+            transfer = session.retrieve(target.path, offset=start)
+        except RemoteError:
+            if not start:
+                raise
+            # REST refused (502 on a server without it): the whole file, from the start.
+            start, transfer = 0, session.retrieve(target.path)
+        with transfer:
+            yield Body(start, total, transfer)
 
 
 # -- http and https -----------------------------------------------------------------------
 
 
-def _tls(request: Request) -> ssl.SSLContext | bool:
-    if request.insecure:
-        return False
+def tls_context(cacert: Path | None = None, insecure: bool = False) -> ssl.SSLContext:
+    """How a server's certificate is checked: against the system's store, plus ``cacert``
+    (``--cacert``); or not at all (``--insecure``)."""
     context = ssl.create_default_context()
-    if request.cacert is not None:
+    if insecure:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    if cacert is not None:
         try:
-            context.load_verify_locations(cafile=str(request.cacert))
+            context.load_verify_locations(cafile=str(cacert))
         except (OSError, ssl.SSLError) as error:
-            raise ToolError(f"--cacert {request.cacert}: cannot load it ({error})") from None
+            raise ToolError(f"--cacert {cacert}: cannot load it ({error})") from None
     return context
 
 
@@ -217,7 +218,7 @@ def _root_os_error(error: BaseException) -> OSError | None:
 
 def _where(parts: SplitResult) -> str:
     default = 443 if parts.scheme.casefold() == "https" else 80
-    return shown(f"{parts.hostname}:{parts.port or default}")
+    return printable(f"{parts.hostname}:{parts.port or default}")
 
 
 def http_failure(error: Exception, parts: SplitResult, url: str) -> ToolError:
@@ -239,16 +240,16 @@ def http_failure(error: Exception, parts: SplitResult, url: str) -> ToolError:
     ):
         return Truncated(f"{where}: the connection was cut before the whole body arrived")
     if isinstance(error, httpx.RemoteProtocolError):
-        return RemoteError(f"{where}: the answer is not valid HTTP ({shown(str(error))})")
+        return RemoteError(f"{where}: the answer is not valid HTTP ({printable(str(error))})")
     if isinstance(error, httpx.InvalidURL | httpx.UnsupportedProtocol):
-        return ToolError(f"{url}: not a URL fetch can read ({shown(str(error))})")
+        return ToolError(f"{url}: not a URL fetch can read ({printable(str(error))})")
     if root is not None:
         return from_os_error(root, where)
     return ToolError(f"{where}: {error}")
 
 
 def _status_failure(response: httpx.Response, url: str, asked: bool) -> ToolError:
-    status, reason = response.status_code, shown(response.reason_phrase)
+    status, reason = response.status_code, printable(response.reason_phrase)
     if status in (404, 410):
         return NotFound(f"{url}: {status} {reason}")
     if status in (401, 403):
@@ -297,7 +298,7 @@ def _open_http(request: Request, parts: SplitResult, offset: int) -> Iterator[Bo
     try:
         client = httpx.Client(
             timeout=httpx.Timeout(request.timeout),
-            verify=_tls(request),
+            verify=tls_context(request.cacert, request.insecure),
             follow_redirects=True,
             max_redirects=MAX_REDIRECTS,
             trust_env=False,  # proxies and netrc are ours to choose, not httpx's

@@ -1,24 +1,53 @@
 """Text from a peer, made safe to print: a hostile server must not drive the user's terminal.
 
-:func:`shown` replaces every C0 and C1 control character and DEL (ESC starts the sequences
-that move the cursor, retitle the window or rewrite the screen; CR overwrites a line) with a
-visible Python-style escape (``\\x1b``), and leaves all other text, Unicode included, as it is.
-A backslash is doubled, so ``shown`` is reversible and an escape a peer sends cannot pass for
-one this function made.
+:func:`printable` is the one rule every tool prints a peer's text through (FTP listings and
+replies, HTTP reason phrases, URLs in messages).
 """
 
 from __future__ import annotations
 
 import re
 
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\\]")
+# C0 and C1 controls and DEL (a terminal obeys these), lone surrogates (bytes that were not
+# UTF-8), line and paragraph separators, and the bidirectional controls that make text display
+# in an order other than its own (the "Trojan source" characters).
+_UNSAFE = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\udc80-\udcff]"
+)
+_NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r", "\x1b": "\\e"}
 
 
 def _escape(match: re.Match[str]) -> str:
     character = match.group()
-    return "\\\\" if character == "\\" else f"\\x{ord(character):02x}"
+    if character in _NAMED:
+        return _NAMED[character]
+    code = ord(character)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte surrogateescape kept: show the byte itself
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-def shown(text: str) -> str:
-    """``text`` with controls and backslashes escaped, as described above."""
-    return _CONTROLS.sub(_escape, text)
+def printable(text: str) -> str:
+    """``text`` with every control character escaped (``\\e``, ``\\r``, ``\\x07``, ``\\u202e``).
+
+    What a server sends is the server's to choose; what a terminal does with ESC, CR or BEL is
+    not, so nothing from the server reaches the user's terminal unescaped. Backslashes are left
+    as they are: an escape here is for reading, not for parsing back.
+    """
+    if _UNSAFE.search(text) is None:  # the common case, at regular-expression speed
+        return text
+    return _UNSAFE.sub(_escape, text)
+
+
+#: The password of a URL's userinfo (``//user:password@``), also in a URL that does not parse.
+_PASSWORD_IN_URL = re.compile(r"(//[^/@:]*):[^/@]*@")
+
+
+def public_url(url: str) -> str:
+    """``url`` with any password in it replaced by ``***`` (messages and logs never show one)."""
+    return _PASSWORD_IN_URL.sub(r"\1:***@", url)
+
+
+def shown_url(url: str) -> str:
+    """``url`` as a message may show it: no password, no control characters."""
+    return printable(public_url(url))
