@@ -62,7 +62,8 @@ class FtpServers:
 
 
 def make_tree(root: Path) -> None:
-    """big/ (5,000 empty files), tree/ (a few levels and a link back up), files/."""
+    """big/ (5,000 empty files), tree/ (a few levels and a link back up), files/, and
+    locked/ (whose secret/ cannot be listed)."""
     big = root / "big"
     big.mkdir()
     for n in range(FILES):
@@ -79,6 +80,10 @@ def make_tree(root: Path) -> None:
     files.mkdir()
     (files / "data.bin").write_bytes(DATA)
     (files / "hello.txt").write_bytes(HELLO)
+    locked = root / "locked" / "secret"  # listed by its parent, but not listable (see below)
+    locked.mkdir(parents=True)
+    (locked / "inside.txt").write_bytes(b"never listed")
+    (root / "locked" / "open.txt").write_bytes(b"open")
 
 
 def _handler(base: Any, authorizer: Any, **attributes: Any) -> Any:
@@ -98,6 +103,8 @@ def ftp_servers(
     authorizer = DummyAuthorizer()
     authorizer.add_anonymous(str(root), perm="elr")
     authorizer.add_user(USER, PASSWORD, str(root), perm="elr")
+    for name in ("anonymous", USER):  # locked/secret: enter, but not list (LIST, MLSD: 550)
+        authorizer.override_perm(name, str(root / "locked" / "secret"), perm="e", recursive=True)
     quick = {"auth_failed_timeout": 0}  # pyftpdlib waits 3 s after a wrong password
     legacy_commands = {
         name: spec

@@ -587,3 +587,15 @@ def test_retrieve_resumes_where_the_size_is_unknown_and_refuses_nonsense() -> No
             ftp.retrieve("data.bin", offset=-1)
         with pytest.raises(errors.NotFound, match="names a directory"):
             ftp.retrieve("")
+
+
+def test_recursive_goes_on_past_a_directory_it_cannot_list(servers: FtpServers) -> None:
+    result = ls("--recursive", "--names", servers.url(servers.plain, "locked/"))
+    assert result.exit_code == errors.NotFound.exit_code
+    assert set(result.stdout.splitlines()) == {"open.txt", "secret/"}
+    assert result.stderr.startswith("parlor ftp: cannot list secret/: ")
+    assert result.stderr.count("\n") == 1
+    top = ls("--recursive", "--names", servers.url(servers.plain, "locked/secret/"))
+    assert top.exit_code == errors.NotFound.exit_code  # the directory asked for: an error
+    assert top.stdout == ""
+

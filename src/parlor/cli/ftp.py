@@ -107,7 +107,8 @@ def ls(
             "--recursive",
             "-R",
             help="Walk the tree (MLSD where the server has it, else LIST lines): one line per"
-            " entry, its path below URL, directories ending in /.",
+            " entry, its path below URL, directories ending in /; one that cannot be listed"
+            " is reported and skipped (exit 8 at the end).",
         ),
     ] = False,
     active: Active = False,
@@ -144,9 +145,21 @@ def ls(
             trace=_tracer() if trace else None,
         ) as session:
             out = sys.stdout
-            for line in listing(session, target.path, names=names, recursive=recursive):
+            skipped: list[ToolError] = []
+
+            def unreadable(below: str, error: ToolError) -> None:
+                out.flush()  # so the message lands after the lines before it
+                typer.echo(f"parlor ftp: cannot list {printable(below)}/: {error}", err=True)
+                skipped.append(error)
+
+            lines = listing(
+                session, target.path, names=names, recursive=recursive, unreadable=unreadable
+            )
+            for line in lines:
                 out.write(printable(line) + "\n")
             out.flush()
+        if skipped:  # listed what could be, as ls -R does, and say so in the exit status
+            raise typer.Exit(skipped[0].exit_code)
     except ToolError as error:
         typer.echo(f"parlor ftp: {error}", err=True)
         raise typer.Exit(error.exit_code) from None

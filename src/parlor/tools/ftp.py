@@ -644,8 +644,14 @@ class Session:
                     f"{self.where}: {doing}: {error}; this is not a directory listing"
                 ) from None
 
-    def walk(self, path: str = "") -> Iterator[tuple[str, Entry]]:
+    def walk(
+        self, path: str = "", *, unreadable: Callable[[str, errors.ToolError], None] | None = None
+    ) -> Iterator[tuple[str, Entry]]:
         """Every entry under ``path``, a directory at a time, as (path below ``path``, entry).
+
+        A directory below ``path`` that cannot be listed (a 550: no permission, or gone since
+        its parent was listed) is passed to ``unreadable`` with the error, and the walk goes on,
+        as ``ls -R`` does; without ``unreadable`` it ends the walk. ``path`` itself always must be.
 
         MLSD when FEAT lists MLST, else LIST lines read by
         :func:`~parlor.tools.ftp_listing.parse_list_line` (a line it cannot read is an entry
@@ -666,7 +672,13 @@ class Session:
             relative, depth = pending.pop()
             remote = posixpath.join(path, relative) if relative else path
             # A directory is read whole before the next command: one transfer at a time.
-            entries = list(self.mlsd(remote) if by_mlsd else self._list_entries(remote))
+            try:
+                entries = list(self.mlsd(remote) if by_mlsd else self._list_entries(remote))
+            except errors.NotFound as error:
+                if not relative or unreadable is None:
+                    raise
+                unreadable(relative, error)
+                continue
             below: list[str] = []
             for entry in entries:
                 if entry.kind in ("self", "parent") or entry.name in ("", ".", ".."):
@@ -892,18 +904,23 @@ _KIND_MARK = {"file": "-", "dir": "d", "link": "l"}
 
 
 def listing(
-    session: Session, path: str, *, names: bool = False, recursive: bool = False
+    session: Session,
+    path: str,
+    *,
+    names: bool = False,
+    recursive: bool = False,
+    unreadable: Callable[[str, errors.ToolError], None] | None = None,
 ) -> Iterator[str]:
     """The lines ``parlor ftp ls`` prints for ``path``, not yet escaped for a terminal.
 
     LIST's lines, or NLST's with ``names``. With ``recursive``, one line per entry of the tree
     (:meth:`Session.walk`): its path below ``path``, a ``/`` after a directory's; without
     ``names`` the path follows a kind mark (``-`` file, ``d`` directory, ``l`` link, ``?``) and
-    the size, when known.
+    the size, when known. ``unreadable``: see :meth:`Session.walk`.
     """
     if not recursive:
         return session.nlst(path) if names else session.list(path)
-    return _tree(session.walk(path), names)
+    return _tree(session.walk(path, unreadable=unreadable), names)
 
 
 def _tree(entries: Iterator[tuple[str, Entry]], names: bool) -> Iterator[str]:
