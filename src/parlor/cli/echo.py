@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from parlor.tcp.echo import DEFAULT_IDLE, DEFAULT_MAX_SENDQ, DEFAULT_PORT
+from parlor.tcp.echo import DEFAULT_IDLE, DEFAULT_PORT
+from parlor.tcp.limits import DEFAULT_MAX_SENDQ
 
 echo_app = typer.Typer(
     help="The chapter's echo server and client: each line is answered with Heard: 'TEXT'.",

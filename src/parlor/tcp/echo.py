@@ -23,13 +23,12 @@ import contextlib
 import socket
 from collections.abc import Callable
 
+from parlor.tcp.limits import DEFAULT_MAX_SENDQ
 from parlor.tcp.protocol import MAX_LINE, Lines
 
 #: The port the seed's echo example uses.
 DEFAULT_PORT = 7000
 DEFAULT_IDLE = 300.0
-#: Bytes of answers a client may leave unread before it is dropped (ergo's max-sendq).
-DEFAULT_MAX_SENDQ = 256 * 1024
 _READ = 64 * 1024
 
 
