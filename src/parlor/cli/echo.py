@@ -6,8 +6,9 @@ from typing import Annotated
 
 import typer
 
-from parlor.tcp.echo import DEFAULT_IDLE, DEFAULT_PORT
 from parlor.tcp.limits import DEFAULT_MAX_SENDQ
+from parlor.tcp.limits import ECHO_IDLE as DEFAULT_IDLE
+from parlor.tcp.limits import ECHO_PORT as DEFAULT_PORT
 
 echo_app = typer.Typer(
     help="The chapter's echo server and client: each line is answered with Heard: 'TEXT'.",

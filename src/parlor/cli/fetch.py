@@ -257,8 +257,7 @@ def fetch_command(
 
     Exit codes: 0 done; 2 a usage error; 130 interrupted; {codes}.
     """
-    from parlor.tools.httpauth import AUTH_MODES
-    from parlor.tools.sources import Request
+    from parlor.tools.sources import AUTH_MODES, Request
 
     if auth not in AUTH_MODES:
         raise typer.BadParameter(f"choose one of {', '.join(AUTH_MODES)}", param_hint="'--auth'")

@@ -16,9 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from parlor.cli.strategy import (
     AtLimitOption,
@@ -43,6 +40,8 @@ from parlor.roulette.wheel import WheelKind, wheel_for
 from parlor.settings import HouseLimits
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from parlor.roulette.exact import Exact
     from parlor.roulette.simulation import Report, Simulation
 
@@ -165,6 +164,15 @@ def simulate(
     started = time.perf_counter()
     warm_up(plan)  # timed apart: loading compiled code is a start-up cost, not throughput
     loaded = time.perf_counter()
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     errors = Console(stderr=True)
     with Progress(
         TextColumn("simulating"),
@@ -276,6 +284,8 @@ def _format(value: float | None) -> str:
 
 
 def _print_table(console: Console, document: dict[str, Any]) -> None:
+    from rich.table import Table
+
     config = document["config"]
     console.print(
         f"[bold]{document['strategy']}[/] on the {config['wheel']} wheel:"

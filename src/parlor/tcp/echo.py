@@ -24,11 +24,10 @@ import socket
 from collections.abc import Callable
 
 from parlor.tcp.limits import DEFAULT_MAX_SENDQ
+from parlor.tcp.limits import ECHO_IDLE as DEFAULT_IDLE
+from parlor.tcp.limits import ECHO_PORT as DEFAULT_PORT
 from parlor.tcp.protocol import MAX_LINE, Lines
 
-#: The port the seed's echo example uses.
-DEFAULT_PORT = 7000
-DEFAULT_IDLE = 300.0
 _READ = 64 * 1024
 
 

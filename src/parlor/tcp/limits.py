@@ -28,6 +28,10 @@ DEFAULT_PER_ADDRESS = 100
 DEFAULT_IDLE = 600.0
 #: Bytes of replies and events a client may leave unread before it is dropped.
 DEFAULT_MAX_SENDQ = 256 * 1024
+#: The echo server's (``parlor echo``): the port the seed's example uses, and its idle close.
+#: Here, not in ``parlor.tcp.echo``, so the command line reads them without asyncio.
+ECHO_PORT = 7000
+ECHO_IDLE = 300.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,10 @@
 """How ``parlor fetch`` answers an HTTP server's ``401``: Digest (strongest offered) or Basic.
 
-A request goes out without credentials. If the answer is ``401 Unauthorized``, every
-``WWW-Authenticate`` challenge in it is read (RFC 9110 §11.6.1: one per header field, as
+Pure: values in, header values out; :mod:`parlor.tools.httpget` sends them. A request goes
+out without credentials. If the answer is ``401 Unauthorized``, every ``WWW-Authenticate``
+challenge in it is read (:func:`read_challenges`; RFC 9110 §11.6.1: one per header field, as
 parlor's server sends them, or several in one field), and the request is repeated once with
-the strongest one this client can answer:
+the strongest one this client can answer (:func:`answer`):
 
 1. Digest (RFC 7616, ``qop=auth``), by :data:`parlor.wsgi.digest.ALGORITHMS`' order:
    SHA-512-256, SHA-256, then MD5, each before its ``-sess`` variant; ``userhash`` honoured.
@@ -12,27 +13,23 @@ the strongest one this client can answer:
    :mod:`parlor.wsgi.digest`, the same code the server checks answers with.
 2. Basic (RFC 7617), only when no Digest challenge can be answered.
 
-``mode="basic"`` sends Basic at once without waiting for a challenge (curl's ``--basic``);
-``mode="digest"`` never falls back to Basic. A Digest answer refused with ``stale=true`` is
-answered once more with the new nonce, as RFC 7616 §3.3 asks, without asking the user.
-Anything else (a second 401, no challenge that can be answered) is left to the caller as the
-401 it is.
+``mode="basic"`` sends Basic at once without waiting for a challenge (:func:`preemptive`,
+curl's ``--basic``); ``mode="digest"`` never falls back to Basic. A Digest answer refused with
+``stale=true`` is answered once more with the new nonce, as RFC 7616 §3.3 asks, without asking
+the user. Anything else (a second 401, no challenge that can be answered) is the caller's to
+report as the 401 it is.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
-
-import httpx
 
 from parlor.tools.credentials import Credentials
+from parlor.tools.sources import AUTH_MODES, AuthMode
 from parlor.wsgi import digest
-from parlor.wsgi.auth import render_basic
 
-AuthMode = Literal["any", "basic", "digest"]
-AUTH_MODES: tuple[AuthMode, ...] = ("any", "basic", "digest")
+__all__ = ["AUTH_MODES", "AuthMode", "Challenges", "answer", "preemptive", "read_challenges"]
 
 
 @dataclass(frozen=True)
@@ -84,65 +81,34 @@ def read_challenges(values: Iterable[str]) -> Challenges:
     return Challenges(tuple(found), basic)
 
 
-def _target(request: httpx.Request) -> str:
-    """The request-target the Digest ``uri`` must repeat: path and query, as sent."""
-    return request.url.raw_path.decode("ascii")
+def _basic(credentials: Credentials) -> str:
+    from parlor.wsgi.auth import render_basic  # the pipe's own spelling; it imports argon2
+
+    return render_basic(credentials.user, credentials.password)
 
 
-class ChallengeAuth(httpx.Auth):
-    """An httpx auth flow answering a 401 with the strongest scheme, as described above."""
-
-    def __init__(self, credentials: Credentials, mode: AuthMode = "any") -> None:
-        self._credentials = credentials
-        self._mode = mode
-
-    def __repr__(self) -> str:
-        return f"ChallengeAuth({self._credentials!r}, mode={self._mode!r})"
-
-    def _basic(self) -> str:
-        return render_basic(self._credentials.user, self._credentials.password)
-
-    def _digest(self, challenge: digest.DigestChallenge, request: httpx.Request) -> str:
-        answer = digest.answer_challenge(
-            challenge,
-            username=self._credentials.user,
-            password=self._credentials.password,
-            method=request.method,
-            uri=_target(request),
-        )
-        return digest.render_authorization(answer)
-
-    def _answer(self, response: httpx.Response, request: httpx.Request) -> str | None:
-        offered = read_challenges(response.headers.get_list("www-authenticate"))
-        for challenge in offered.digest:
-            try:
-                return self._digest(challenge, request)
-            except digest.DigestError:  # a name or password with no UTF-8 form: try the next
-                continue
-        if offered.basic and self._mode == "any":
-            return self._basic()
-        return None
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        if self._mode == "basic":
-            request.headers["Authorization"] = self._basic()
-            yield request
-            return
-        response = yield request
-        for _attempt in range(2):  # the answer, then once more if its nonce was stale
-            if response.status_code != 401:
-                return
-            authorization = self._answer(response, request)
-            if authorization is None:
-                return
-            stale_before = "Authorization" in request.headers
-            if stale_before and not _is_stale(response):
-                return  # the credentials were refused: the caller reports the 401
-            request.headers["Authorization"] = authorization
-            response = yield request
+def preemptive(credentials: Credentials, mode: AuthMode) -> str | None:
+    """The ``Authorization`` to send before any challenge: Basic under ``mode="basic"``."""
+    return _basic(credentials) if mode == "basic" else None
 
 
-def _is_stale(response: httpx.Response) -> bool:
-    return any(
-        c.stale for c in read_challenges(response.headers.get_list("www-authenticate")).digest
-    )
+def answer(
+    offered: Challenges, credentials: Credentials, mode: AuthMode, *, method: str, uri: str
+) -> str | None:
+    """The ``Authorization`` answering the strongest challenge ``offered`` that this client
+    can answer under ``mode``, or None. ``uri`` is the request-target as sent."""
+    for challenge in offered.digest:
+        try:
+            reply = digest.answer_challenge(
+                challenge,
+                username=credentials.user,
+                password=credentials.password,
+                method=method,
+                uri=uri,
+            )
+        except digest.DigestError:  # a name or password with no UTF-8 form: try the next
+            continue
+        return digest.render_authorization(reply)
+    if offered.basic and mode == "any":
+        return _basic(credentials)
+    return None

@@ -23,32 +23,27 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import SplitResult, urlsplit
 from urllib.request import url2pathname
 
-from parlor.tools import credentials
 from parlor.tools.errors import (
-    LoginRefused,
     NotFound,
     RemoteError,
-    TimedOut,
     ToolError,
-    Truncated,
     UnknownScheme,
-    from_os_error,
 )
 from parlor.tools.terminal import printable, shown_url
 
 if TYPE_CHECKING:
-    import httpx
-
     from parlor.tools.ftp import Trace
-    from parlor.tools.httpauth import AuthMode
 
 #: Bytes asked of the peer per read: large enough that per-chunk work is noise beside the copy.
 CHUNK = 1 << 20
 SCHEMES = ("http", "https", "ftp", "file")
+#: How fetch answers an HTTP 401 (``--auth``; :mod:`parlor.tools.httpauth` does it).
+AuthMode = Literal["any", "basic", "digest"]
+AUTH_MODES: tuple[AuthMode, ...] = ("any", "basic", "digest")
 MAX_REDIRECTS = 10
 
 
@@ -77,10 +72,11 @@ class Request:
 class Body:
     offset: int
     total: int | None
-    stream: Iterator[bytes]
+    stream: Iterator[bytes] | Iterator[memoryview]
     complete: bool = False
 
-    def chunks(self) -> Iterator[bytes]:
+    def chunks(self) -> Iterator[bytes] | Iterator[memoryview]:
+        """The rest of the body; a memoryview is valid only until the next chunk."""
         return self.stream
 
 
@@ -204,125 +200,37 @@ def tls_context(cacert: Path | None = None, insecure: bool = False) -> ssl.SSLCo
     return context
 
 
-def _root_os_error(error: BaseException) -> OSError | None:
-    """The socket error under httpx's and httpcore's wrappers, if any."""
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, OSError):
-            return current
-        current = current.__cause__ or current.__context__
-    return None
-
-
-def _where(parts: SplitResult) -> str:
-    default = 443 if parts.scheme.casefold() == "https" else 80
-    return printable(f"{parts.hostname}:{parts.port or default}")
-
-
-def http_failure(error: Exception, parts: SplitResult, url: str) -> ToolError:
-    """The ToolError an httpx exception means."""
-    import httpx
-
-    where = _where(parts)
-    if isinstance(error, httpx.TimeoutException):
-        return TimedOut(f"{where}: no answer in time; try again or raise --timeout")
-    if isinstance(error, httpx.TooManyRedirects):
-        return RemoteError(f"{url}: more than {MAX_REDIRECTS} redirects")
-    root = _root_os_error(error)
-    if isinstance(error, httpx.ConnectError) and root is not None:
-        return from_os_error(root, where)
-    if isinstance(error, httpx.ConnectError) and "CERTIFICATE_VERIFY_FAILED" in str(error):
-        return from_os_error(ssl.SSLCertVerificationError(str(error)), where)
-    if isinstance(error, httpx.ReadError) or (
-        isinstance(error, httpx.RemoteProtocolError) and "complete message body" in str(error)
-    ):
-        return Truncated(f"{where}: the connection was cut before the whole body arrived")
-    if isinstance(error, httpx.RemoteProtocolError):
-        return RemoteError(f"{where}: the answer is not valid HTTP ({printable(str(error))})")
-    if isinstance(error, httpx.InvalidURL | httpx.UnsupportedProtocol):
-        return ToolError(f"{url}: not a URL fetch can read ({printable(str(error))})")
-    if root is not None:
-        return from_os_error(root, where)
-    return ToolError(f"{where}: {error}")
-
-
-def _status_failure(response: httpx.Response, url: str, asked: bool) -> ToolError:
-    status, reason = response.status_code, printable(response.reason_phrase)
-    if status in (404, 410):
-        return NotFound(f"{url}: {status} {reason}")
-    if status in (401, 403):
-        if status == 401 and not asked:
-            return LoginRefused(
-                f"{url}: {status} {reason}: it needs a name and password;"
-                " give --user NAME[:PASSWORD] or add the host to ~/.netrc"
-            )
-        return LoginRefused(f"{url}: {status} {reason}: the credentials were refused")
-    return RemoteError(f"{url}: {status} {reason}")
-
-
-def _range_start(response: httpx.Response) -> int | None:
-    """The first byte of a 206 from its ``Content-Range: bytes A-B/N``, or None."""
-    value = response.headers.get("content-range", "")
-    unit, _, spec = value.partition(" ")
-    first, _, _ = spec.partition("-")
-    return int(first) if unit.strip().casefold() == "bytes" and first.isdigit() else None
-
-
-def _range_total(response: httpx.Response) -> int | None:
-    """N from ``Content-Range: bytes A-B/N`` or ``bytes */N``."""
-    _, _, total = response.headers.get("content-range", "").rpartition("/")
-    return int(total) if total.isdigit() else None
-
-
-def _length(response: httpx.Response) -> int | None:
-    value = response.headers.get("content-length", "")
-    return int(value) if value.isdigit() else None
-
-
 @contextmanager
 def _open_http(request: Request, parts: SplitResult, offset: int) -> Iterator[Body]:
-    import httpx
-
     from parlor import __version__
-    from parlor.tools.httpauth import ChallengeAuth
+    from parlor.tools import httpget
 
-    found = credentials.resolve(parts, request.user, netrc_file=request.netrc_file)
-    auth = None if found is None else ChallengeAuth(found, request.auth)
     headers = {"Accept-Encoding": "identity", "User-Agent": f"parlor-fetch/{__version__}"}
     if offset > 0:
         headers["Range"] = f"bytes={offset}-"
-    # Credentials from the URL go through the auth flow, not as httpx's own Basic-at-once.
-    url = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+    exchange = httpget.Exchange(
+        request.url,
+        user=request.user,
+        mode=request.auth,
+        timeout=request.timeout,
+        context=tls_context(request.cacert, request.insecure),
+        netrc_file=request.netrc_file,
+        headers=headers,
+    )
     try:
-        client = httpx.Client(
-            timeout=httpx.Timeout(request.timeout),
-            verify=tls_context(request.cacert, request.insecure),
-            follow_redirects=True,
-            max_redirects=MAX_REDIRECTS,
-            trust_env=False,  # proxies and netrc are ours to choose, not httpx's
-        )
-        with client, client.stream("GET", url, headers=headers, auth=auth) as response:
-            yield _http_body(response, request.shown_url, offset, asked=auth is not None)
-    except httpx.HTTPError as error:
-        raise http_failure(error, parts, request.shown_url) from None
-
-
-def _http_body(response: httpx.Response, url: str, offset: int, *, asked: bool) -> Body:
-    status = response.status_code
-    if status == 416 and offset > 0 and _range_total(response) == offset:
-        return Body(offset, offset, iter(()), complete=True)  # the part was already whole
-    if status >= 400:
-        raise _status_failure(response, url, asked)
-    if status == 206:
-        start = _range_start(response)
-        if start != offset:
-            raise RemoteError(f"{url}: the server sent a range that was not asked for")
-        return Body(offset, _range_total(response), _raw(response))
-    return Body(0, _length(response), _raw(response))
-
-
-def _raw(response: httpx.Response) -> Iterator[bytes]:
-    # iter_raw without a chunk size hands over each read as httpcore made it: no re-chunking.
-    return response.iter_raw()
+        response = exchange.open()
+        url, status = request.shown_url, response.status
+        if status == 416 and offset > 0 and httpget.range_total(response) == offset:
+            yield Body(offset, offset, iter(()), complete=True)  # the part was already whole
+            return
+        if status >= 400:
+            raise httpget.status_failure(response, url, exchange.asked)
+        if status == 206:
+            if httpget.range_start(response) != offset:
+                raise RemoteError(f"{url}: the server sent a range that was not asked for")
+            start, total = offset, httpget.range_total(response)
+        else:
+            start, total = 0, httpget.length(response)
+        yield Body(start, total, httpget.stream(response, exchange.parts, CHUNK))
+    finally:
+        exchange.close()
