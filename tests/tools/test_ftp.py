@@ -598,4 +598,3 @@ def test_recursive_goes_on_past_a_directory_it_cannot_list(servers: FtpServers) 
     top = ls("--recursive", "--names", servers.url(servers.plain, "locked/secret/"))
     assert top.exit_code == errors.NotFound.exit_code  # the directory asked for: an error
     assert top.stdout == ""
-
