@@ -102,3 +102,13 @@ def test_the_trusted_scheme_and_address_are_used() -> None:
 )
 def test_split_host_port(value: str, expected: tuple[str, str]) -> None:
     assert split_host_port(value, "80") == expected
+
+
+@pytest.mark.parametrize(
+    ("granian", "pep3333"),
+    [("1", "HTTP/1.0"), ("1.0", "HTTP/1.0"), ("1.1", "HTTP/1.1"), ("2", "HTTP/2")],
+)
+def test_server_protocol_is_the_requests_own(granian: str, pep3333: str) -> None:
+    from parlor.run.environ import server_protocol
+
+    assert server_protocol(granian) == pep3333

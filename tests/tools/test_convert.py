@@ -109,6 +109,7 @@ def test_rounding_is_exact_and_half_away_from_zero(
         ("-Infinity", C, "finite"),
         ("inf", F, "finite"),
         ("1e999", F, "within 1,000,000,000 degrees"),
+        ("1e-400", F, "at most 32 characters without an exponent"),  # 400 digits written out
         ("1000000001", C, "within 1,000,000,000 degrees"),
         ("-460", F, "below absolute zero (\N{MINUS SIGN}459.67 °F)"),
         ("-273.16", C, "below absolute zero (\N{MINUS SIGN}273.15 °C)"),

@@ -385,7 +385,6 @@ def test_each_failure_has_its_exit_code_and_one_line(
             errors.CannotWrite,
             "does not exist",
         ),
-        ([f"{ranged.url}/hello.txt", "--sha256", "xyz"], errors.ToolError, "64 hex digits"),
     ]
     for args, failure, words in cases:
         code, out, err = run(*args)
@@ -487,3 +486,130 @@ def test_a_password_in_the_url_never_appears_in_a_message(ranged: Served) -> Non
     assert code == errors.NotFound.exit_code
     assert "hunter2" not in err
     assert "alice:***@" in err
+
+
+def test_a_malformed_sha256_is_a_usage_error() -> None:
+    result = CliRunner().invoke(app, ["fetch", "http://127.0.0.1/", "--sha256", "xyz"])
+    assert result.exit_code == 2
+    assert "64 hex digits" in result.output
+
+
+def test_interim_1xx_answers_are_skipped_not_saved(tmp_path: Path) -> None:
+    target = tmp_path / "keep.txt"
+    target.write_text("precious\n")
+    answer = (
+        b"HTTP/1.1 103 Early Hints\r\nLink: </x.css>; rel=preload\r\n\r\n"
+        b"HTTP/1.1 102 Processing\r\n\r\n"
+        b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nhello\n"
+    )
+    listener, _ = _one_answer_server(answer)
+    try:
+        code, _, err = run(f"http://127.0.0.1:{listener.getsockname()[1]}/", "-o", str(target))
+    finally:
+        listener.close()
+    assert code == 0, err
+    assert target.read_text() == "hello\n"
+
+
+def test_a_device_is_written_to_never_replaced(ranged: Served) -> None:
+    null = Path("/dev/null")
+    assert run(f"{ranged.url}/hello.txt", "-o", str(null))[0] == 0
+    assert null.is_char_device()
+    assert not Path("/dev/null.part").exists()
+
+
+def test_a_planted_part_symlink_is_never_written_through(ranged: Served, tmp_path: Path) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("mine\n")
+    (tmp_path / "out.txt.part").symlink_to(victim)
+    for extra in ((), ("--continue",)):
+        code, _, err = run(f"{ranged.url}/hello.txt", "-o", str(tmp_path / "out.txt"), *extra)
+        assert code == errors.CannotWrite.exit_code, err
+        assert "not a plain file" in err
+    assert victim.read_text() == "mine\n"
+    assert not (tmp_path / "out.txt").exists()
+
+
+def test_a_part_longer_than_the_file_starts_over(ranged: Served, tmp_path: Path) -> None:
+    target = tmp_path / "hello.txt"
+    (tmp_path / "hello.txt.part").write_bytes(b"x" * 100)  # hello.txt is 6 bytes
+    code, _, err = run(f"{ranged.url}/hello.txt", "-o", str(target), "--continue")
+    assert code == 0, err
+    assert target.read_text() == "hello\n"
+
+
+def test_a_part_that_is_the_source_is_not_truncated(tmp_path: Path) -> None:
+    source = tmp_path / "x.part"
+    source.write_bytes(b"keep me")
+    code, _, err = run(source.as_uri(), "-o", str(tmp_path / "x"))
+    assert code == errors.CannotWrite.exit_code, err
+    assert source.read_bytes() == b"keep me"
+
+
+@pytest.mark.parametrize(
+    ("location", "says"),
+    [
+        (b"gopher://\x1b[31mEVIL\x1b[0m/", "which is not"),
+        (b"http://[::1/", "not a URL"),
+        (b"file:///etc/passwd", "not an http or https URL"),
+    ],
+)
+def test_a_hostile_redirect_is_one_line(location: bytes, says: str) -> None:
+    answer = b"HTTP/1.1 302 Found\r\nLocation: " + location + b"\r\nContent-Length: 0\r\n\r\n"
+    listener, _ = _one_answer_server(answer)
+    try:
+        code, _, err = run(f"http://127.0.0.1:{listener.getsockname()[1]}/")
+    finally:
+        listener.close()
+    assert code == errors.RemoteError.exit_code, err
+    assert says in err
+    assert "\x1b" not in err
+    assert err.count("\n") == 1
+
+
+def test_plain_http_to_a_tls_server_says_so(files: Path, tmp_path: Path) -> None:
+    cert, key = self_signed(tmp_path)
+    with ranged_server(files, tls=server_context(cert, key)) as served:
+        plain = served.url.replace("https://", "http://")
+        code, _, err = run(f"{plain}/hello.txt", "-o", str(tmp_path / "h"))
+    assert code == errors.RemoteError.exit_code, err
+    assert "https" in err
+    assert "--continue" not in err
+
+
+def test_passwords_with_at_or_slash_are_masked_whole() -> None:
+    for url, secret in (
+        ("http://alice:p@ss@127.0.0.1:1/", "ss@"),
+        ("ftp://alice:se/cret@127.0.0.1:1/", "cret"),
+        ("http://alice:se/cret@127.0.0.1:1/", "cret"),
+    ):
+        result = CliRunner().invoke(app, ["fetch", url])
+        assert secret not in result.output, result.output
+        assert "se'" not in result.output
+
+
+def test_credentials_are_not_sent_to_another_host_and_the_message_says_so() -> None:
+    with authenticating_server(USERS) as other:
+        import http.server
+
+        class Redirect(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *_: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                self.send_response(302)
+                self.send_header("Location", f"{other.replace('127.0.0.1', 'localhost')}/who")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+        thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+        thread.start()
+        try:
+            url = f"http://127.0.0.1:{server.server_port}/"
+            code, _, err = run(url, "--user", f"alice:{PASSWORD}")
+        finally:
+            server.shutdown()
+            server.server_close()
+    assert code == errors.LoginRefused.exit_code
+    assert "were not sent" in err

@@ -38,11 +38,22 @@ Resume = Annotated[
         help="Resume a partial download: FILE.part, or FILE itself (HTTP Range, FTP REST).",
     ),
 ]
+
+
+def _hex_digest(value: str | None) -> str | None:
+    if value is not None:
+        text = value.strip().casefold()
+        if len(text) != 64 or any(c not in "0123456789abcdef" for c in text):
+            raise typer.BadParameter("give the SHA-256 as 64 hex digits")
+    return value
+
+
 Sha256 = Annotated[
     str | None,
     typer.Option(
         "--sha256",
         metavar="HEX",
+        callback=_hex_digest,
         help="Check the result's SHA-256; on a mismatch keep nothing and exit 11.",
     ),
 ]
@@ -147,7 +158,7 @@ def _rate(size: int, seconds: float) -> str:
     raise AssertionError("unreachable")
 
 
-def ask_password(url: str, user: str | None) -> str | None:
+def ask_password(url: str, user: str | None, netrc_file: Path | None = None) -> str | None:
     """``--user NAME`` on a terminal, with no password anywhere else: ask for it, hidden."""
     from urllib.parse import urlsplit
 
@@ -159,7 +170,7 @@ def ask_password(url: str, user: str | None) -> str | None:
     parts = urlsplit(url)
     if password is not None or parts.username is not None:
         return user
-    entry = from_netrc(parts.hostname or "")
+    entry = from_netrc(parts.hostname or "", netrc_file)
     if entry is not None and entry.user == name:
         return user
     return f"{name}:{typer.prompt(f'Password for {name}', hide_input=True, default='')}"
@@ -209,17 +220,18 @@ def run_fetch(
                 typer.echo(_summary(fetched, output, time.perf_counter() - started), err=True)
     except ToolError as error:
         hint = ""
-        if isinstance(error, Truncated) and output not in (None, "-"):
+        if (
+            isinstance(error, Truncated)
+            and output not in (None, "-")
+            and fetch.part_path(Path(output)).is_file()
+        ):
             hint = f"; what arrived is in {output}.part: run again with --continue"
         typer.echo(f"{program}: {error}{hint}", err=True)
         raise typer.Exit(error.exit_code) from None
     except KeyboardInterrupt:
-        if output not in (None, "-"):
-            typer.echo(
-                f"{program}: interrupted; what arrived is in {output}.part:"
-                " run again with --continue",
-                err=True,
-            )
+        kept = output not in (None, "-") and fetch.part_path(Path(output)).is_file()
+        told = f"; what arrived is in {output}.part: run again with --continue" if kept else ""
+        typer.echo(f"{program}: interrupted{told}", err=True)
         raise typer.Exit(130) from None
 
 
@@ -233,8 +245,8 @@ def fetch_command(
         str,
         typer.Option(
             help="HTTP authentication: 'any' answers the strongest challenge offered (Digest"
-            " SHA-256 before MD5 before Basic); 'basic' sends Basic at once; 'digest' never"
-            " falls back to Basic."
+            " SHA-512-256, SHA-256, then MD5, before Basic); 'basic' sends Basic at once;"
+            " 'digest' never falls back to Basic."
         ),
     ] = "any",
     timeout: Timeout = 30.0,
@@ -252,8 +264,8 @@ def fetch_command(
     The chapter's urlreader, for http, https, ftp and file URLs. With -o
     the body arrives in FILE.part and is renamed when whole, so FILE is
     never a truncated download. Credentials come from the URL, then
-    --user, then ~/.netrc; HTTP Digest (SHA-256, MD5) and Basic are
-    answered.
+    --user, then ~/.netrc; HTTP Digest (SHA-512-256, SHA-256, MD5) and
+    Basic are answered.
 
     Exit codes: 0 done; 2 a usage error; 130 interrupted; {codes}.
     """
@@ -263,7 +275,7 @@ def fetch_command(
         raise typer.BadParameter(f"choose one of {', '.join(AUTH_MODES)}", param_hint="'--auth'")
     request = Request(
         url,
-        user=ask_password(url, user),
+        user=ask_password(url, user, netrc_file),
         auth=auth,  # checked against AUTH_MODES just above
         timeout=timeout,
         cacert=cacert,

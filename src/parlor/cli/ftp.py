@@ -33,7 +33,7 @@ ftp_app = typer.Typer(
     no_args_is_help=True,
 )
 
-EXIT_CODES = f"Exit status: 0 done; 2 bad usage; {exit_codes()}."
+EXIT_CODES = f"Exit status: 0 done; 2 bad usage; 130 interrupted; {exit_codes()}."
 
 
 Url = Annotated[
@@ -223,6 +223,11 @@ def get(
         typer.echo(f"parlor ftp: {error}", err=True)
         raise typer.Exit(error.exit_code) from None
     name = posixpath.basename(target.path)
+    if output is None and "\x00" in name:
+        typer.echo("parlor ftp: the file's name holds a NUL; give -o FILE", err=True)
+        raise typer.Exit(2)
+    if name == "-":  # its own name, not standard output
+        name = "./-"
     if output is None and name in ("", ".", ".."):
         typer.echo(
             "parlor ftp: the URL names a directory: list it with parlor ftp ls, or name a file",

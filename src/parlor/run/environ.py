@@ -42,6 +42,16 @@ def wsgi_string(text: str) -> str:
     return text if text.isascii() else text.encode("utf-8", "surrogateescape").decode("latin-1")
 
 
+#: Granian names HTTP/1.0 "1" (and 1.1 "1.1", 2 "2"); PEP 3333 wants the request's own
+#: protocol string, "HTTP/1.0".
+_PROTOCOLS = {"1": "HTTP/1.0", "1.0": "HTTP/1.0", "1.1": "HTTP/1.1", "2": "HTTP/2", "2.0": "HTTP/2"}
+
+
+def server_protocol(http_version: str) -> str:
+    """``SERVER_PROTOCOL`` for the version Granian reports (PEP 3333, CGI's RFC 3875 §4.1.16)."""
+    return _PROTOCOLS.get(http_version, f"HTTP/{http_version}")
+
+
 def build_environ(
     *,
     method: str,
@@ -68,7 +78,7 @@ def build_environ(
         "QUERY_STRING": wsgi_string(query_string),
         "SERVER_NAME": server_name,
         "SERVER_PORT": server_port,
-        "SERVER_PROTOCOL": f"HTTP/{http_version}",
+        "SERVER_PROTOCOL": server_protocol(http_version),
         "REMOTE_ADDR": peer.address,
         "wsgi.version": (1, 0),
         "wsgi.url_scheme": peer.scheme,

@@ -109,10 +109,30 @@ def parse_temperature(text: str, scale: Scale) -> Decimal:
     value = Decimal(match["number"])
     if abs(value) > LIMIT:
         raise ValueError(f"Enter a temperature within {LIMIT:,} degrees of zero.")
+    if _written_length(value) > MAX_LENGTH:
+        # 1e-400 is six characters typed, but the result page's address writes it out in
+        # full (0.000…1): past the limit there, and a huge exponent would be a huge string.
+        raise ValueError(f"Write it in at most {MAX_LENGTH} characters without an exponent.")
     if value < scale.absolute_zero:
         floor = _signed(format_number(scale.absolute_zero))
         raise ValueError(f"That is below absolute zero ({floor} {scale.symbol}).")
     return value
+
+
+def _written_length(value: Decimal) -> int:
+    """The length of :func:`format_number`'s text for ``value``, worked out without writing it."""
+    if value == 0:
+        return 1
+    sign, digits, exponent = value.normalize().as_tuple()
+    assert isinstance(exponent, int)  # finite: the pattern admits no NaN or infinity
+    count = len(digits)
+    if exponent >= 0:
+        length = count + exponent
+    elif -exponent >= count:
+        length = 2 + -exponent  # "0." then the zeros and the digits
+    else:
+        length = count + 1  # the point
+    return length + sign
 
 
 def _signed(text: str) -> str:

@@ -137,7 +137,10 @@ def from_os_error(error: OSError, where: str) -> ToolError:
 
     if isinstance(error, ssl.SSLCertVerificationError):
         reason = error.verify_message or error.reason or "verification failed"
-        return TlsFailure(f"{where}: the TLS certificate is not trusted ({reason})")
+        return TlsFailure(
+            f"{where}: the TLS certificate is not trusted ({reason}); give --cacert PEM to"
+            " trust it, or --insecure to check nothing"
+        )
     if isinstance(error, ssl.SSLError):
         return TlsFailure(f"{where}: the TLS handshake failed ({error.reason or error})")
     if isinstance(error, socket.gaierror):

@@ -34,13 +34,14 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol, TypeVar
 
 from parlor.tools.errors import CannotWrite, ChecksumMismatch, ToolError, Truncated
-from parlor.tools.sources import Body, Request, open_body
+from parlor.tools.sources import Body, Request, local_source, open_body
 
 PART_SUFFIX = ".part"
 T = TypeVar("T")
@@ -156,6 +157,9 @@ def _hash_prefix(handle: BinaryIO, size: int, hasher: hashlib._Hash) -> None:
 
 def _prepare_part(target: Path, part: Path, resume: bool) -> int:
     """The offset to resume from: the part's size, else a copy of the target's, else 0."""
+    if part.is_symlink() or (part.exists() and not part.is_file()):
+        # In a shared folder anyone may plant FILE.part: never write through it.
+        raise CannotWrite(f"{part} is not a plain file; remove it, then fetch again")
     if not resume:
         return 0
     if part.is_file():
@@ -173,6 +177,24 @@ def _check_target(target: Path) -> None:
         raise CannotWrite(f"{target.parent} does not exist; create it or choose another -o")
 
 
+def _is_special(target: Path) -> bool:
+    """A device, a FIFO or a socket (``-o /dev/null``): written to, never replaced."""
+    try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+
+
+def _same_file(request: Request, path: Path) -> bool:
+    """Whether ``request`` reads the very file ``path`` (a file URL of it)."""
+    source = local_source(request)
+    try:
+        return source is not None and path.exists() and os.path.samefile(source, path)
+    except OSError:
+        return False
+
+
 def save(
     request: Request,
     target: Path,
@@ -184,8 +206,20 @@ def save(
     """Fetch into ``target`` through ``target.part``; see the module docstring."""
     expected = _normalise(sha256)
     progress = progress or NoProgress()
-    _check_target(target)
+    try:
+        _check_target(target)
+        special = _is_special(target)
+    except ValueError:  # a NUL in the name
+        raise CannotWrite(f"{target!r} is not a file name; choose another -o") from None
+    if special:
+        if resume:
+            raise ToolError(f"--continue cannot resume into {target}, which is not a file")
+        with _writing(target, lambda: target.open("wb")) as sink:
+            fetched = copy_to(request, sink, sha256=sha256, progress=progress)
+        return Fetched(fetched.size, 0, fetched.sha256, target)
     part = part_path(target)
+    if _same_file(request, part):
+        raise CannotWrite(f"{part} is what the URL reads; save it under another -o")
     offset = _writing(part, lambda: _prepare_part(target, part, resume))
     with open_body(request, offset) as body:
         start = body.offset
@@ -211,11 +245,20 @@ def _writing(part: Path, action: Callable[[], T]) -> T:
         return action()
     except OSError as error:
         raise CannotWrite(f"{part}: {error.strerror or error}") from None
+    except ValueError:  # a NUL in the name
+        raise CannotWrite(f"{part!r} is not a file name; choose another -o") from None
 
 
 def _open_part(part: Path, start: int) -> BinaryIO:
-    """``FILE.part`` opened to append at ``start`` (cut back to it), or made anew at 0."""
-    handle = part.open("r+b" if start else "wb")
+    """``FILE.part`` opened to append at ``start`` (cut back to it), or made anew at 0;
+    never through a symbolic link (``O_NOFOLLOW``), and a new one only if none is there."""
+    if start:
+        flags = os.O_RDWR
+    else:
+        part.unlink(missing_ok=True)
+        flags = os.O_RDWR | os.O_CREAT | os.O_EXCL
+    descriptor = os.open(part, flags | getattr(os, "O_NOFOLLOW", 0), 0o666)
+    handle = os.fdopen(descriptor, "r+b")
     handle.truncate(start)
     handle.seek(start)
     return handle

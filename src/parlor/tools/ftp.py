@@ -89,7 +89,7 @@ from parlor.tools.ftp_listing import (
     parse_mlsd_line,
     split_lines,
 )
-from parlor.tools.terminal import printable, shown_url
+from parlor.tools.terminal import printable, shown_url, url_problem
 
 __all__ = [
     "CLOSE_TIMEOUT",
@@ -166,7 +166,7 @@ def parse_url(url: str, user: str | None = None, *, netrc_file: Path | None = No
         port = parts.port
     except ValueError as error:
         raise errors.ToolError(
-            f"{shown}: not a valid URL ({error}); write ftp://host[:port]/path"
+            f"{shown}: not a valid URL{url_problem(url, error)}; write ftp://host[:port]/path"
         ) from None
     if parts.scheme.lower() != "ftp":
         hint = " (implicit FTPS); use ftp:// with --tls" if parts.scheme.lower() == "ftps" else ""

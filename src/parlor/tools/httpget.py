@@ -46,6 +46,7 @@ from parlor.tools.errors import (
 from parlor.tools.terminal import printable, shown_url
 
 if TYPE_CHECKING:
+    from parlor.tools.httpauth import Challenges
     from parlor.tools.sources import AuthMode
 
 MAX_REDIRECTS = 10
@@ -69,25 +70,49 @@ def _origin(parts: SplitResult) -> tuple[str, str, int | None]:
     return parts.scheme.casefold(), (parts.hostname or "").casefold(), parts.port
 
 
+class _Response(http.client.HTTPResponse):
+    """http.client's response, past every interim 1xx answer (103 Early Hints, 102
+    Processing), not only 100 Continue: taken for the answer, a 1xx would save an empty body
+    over the user's file."""
+
+    def _read_status(self) -> tuple[str, int, str]:
+        while True:
+            version, status, reason = super()._read_status()  # type: ignore[misc]
+            if not (100 < status < 200 and status != 101):
+                return version, status, reason
+            http.client._read_headers(self.fp)  # type: ignore[attr-defined]  # the 1xx's own
+
+
 def _connection(
     parts: SplitResult, timeout: float, context: ssl.SSLContext
 ) -> http.client.HTTPConnection:
     host = parts.hostname or ""
+    connection: http.client.HTTPConnection
     if parts.scheme.casefold() == "https":
-        return http.client.HTTPSConnection(host, parts.port, timeout=timeout, context=context)
-    return http.client.HTTPConnection(host, parts.port, timeout=timeout)
+        connection = http.client.HTTPSConnection(host, parts.port, timeout=timeout, context=context)
+    else:
+        connection = http.client.HTTPConnection(host, parts.port, timeout=timeout)
+    connection.response_class = _Response
+    return connection
 
 
-def failure(error: Exception, parts: SplitResult) -> ToolError:
-    """The ToolError an http.client or socket error means, reaching ``parts``' host."""
+def failure(error: Exception, parts: SplitResult, *, answered: bool = True) -> ToolError:
+    """The ToolError an http.client or socket error means, reaching ``parts``' host;
+    ``answered``: whether a response had begun (else nothing was cut: there was nothing)."""
     at = where(parts)
-    if isinstance(error, http.client.IncompleteRead):
-        return Truncated(f"{at}: the connection was cut before the whole body arrived")
-    if isinstance(error, http.client.RemoteDisconnected):
-        return RemoteError(f"{at}: the server closed the connection without an answer")
     if isinstance(error, TimeoutError):
         return TimedOut(f"{at}: no answer in time; try again or raise --timeout")
-    if isinstance(error, ConnectionError) and not isinstance(error, ConnectionRefusedError):
+    unanswered = isinstance(error, http.client.RemoteDisconnected) or (
+        not answered
+        and isinstance(error, ConnectionError)
+        and not isinstance(error, ConnectionRefusedError)
+    )
+    if unanswered:
+        hint = " (is it an https server?)" if parts.scheme.casefold() == "http" else ""
+        return RemoteError(f"{at}: the server closed the connection without an answer{hint}")
+    if isinstance(error, http.client.IncompleteRead) or (
+        isinstance(error, ConnectionError) and not isinstance(error, ConnectionRefusedError)
+    ):
         return Truncated(f"{at}: the connection was cut before the whole body arrived")
     if isinstance(error, OSError):
         return from_os_error(error, at)
@@ -118,7 +143,10 @@ class Exchange:
         self._context = context
         self._headers = headers
         self._stack = ExitStack()
-        self.asked = self._found is not None
+        #: Whether credentials went with the final request, and what its 401 offered.
+        self.sent_credentials = False
+        self.offered: Challenges | None = None
+        self.has_credentials = self._found is not None
 
     def close(self) -> None:
         self._stack.close()
@@ -143,9 +171,11 @@ class Exchange:
         sent = None if found is None else httpauth.preemptive(found, self._mode)
         response = self._send(parts, sent)
         for _attempt in range(2):  # the answer, then once more if its nonce was stale
+            self.sent_credentials = sent is not None
             if response.status != 401 or found is None:
                 return response
             offered = httpauth.read_challenges(response.headers.get_all("WWW-Authenticate", []))
+            self.offered = offered
             if sent is not None and not any(challenge.stale for challenge in offered.digest):
                 return response  # the credentials were refused
             sent = httpauth.answer(offered, found, self._mode, method="GET", uri=target(parts))
@@ -153,6 +183,7 @@ class Exchange:
                 return response
             response.close()
             response = self._send(parts, sent)
+        self.sent_credentials = sent is not None
         return response
 
     def open(self) -> http.client.HTTPResponse:
@@ -162,13 +193,21 @@ class Exchange:
             try:
                 response = self._authenticated(parts)
             except (OSError, http.client.HTTPException) as error:
-                raise failure(error, parts) from None
+                raise failure(error, parts, answered=False) from None
             location = response.headers.get("Location")
             if response.status not in REDIRECTS or location is None:
                 self.parts = parts
+                if response.status < 200:  # 100 or 101, never asked for: no answer at all
+                    raise RemoteError(f"{self.url}: {response.status} is not an answer to a GET")
                 return response
             response.close()
-            parts = urlsplit(urljoin(parts.geturl(), location))
+            try:
+                parts = urlsplit(urljoin(parts.geturl(), location))
+                parts.port  # noqa: B018  (raises ValueError on a port that is not a number)
+            except ValueError:
+                raise RemoteError(
+                    f"{self.url}: redirected to '{printable(location)}', which is not a URL"
+                ) from None
             if parts.scheme.casefold() not in ("http", "https") or not parts.hostname:
                 raise RemoteError(
                     f"{self.url}: redirected to {shown_url(parts.geturl())}, which is not an"
@@ -177,16 +216,29 @@ class Exchange:
         raise RemoteError(f"{self.url}: more than {MAX_REDIRECTS} redirects")
 
 
-def status_failure(response: http.client.HTTPResponse, url: str, asked: bool) -> ToolError:
-    status, reason = response.status, printable(response.reason)
+def status_failure(response: http.client.HTTPResponse, exchange: Exchange) -> ToolError:
+    """The ToolError a 4xx or 5xx final answer means, saying what to do about it."""
+    url, status, reason = exchange.url, response.status, printable(response.reason)
     if status in (404, 410):
         return NotFound(f"{url}: {status} {reason}")
-    if status in (401, 403):
-        if status == 401 and not asked:
+    if status == 401 and not exchange.sent_credentials:
+        offered = exchange.offered
+        if exchange.has_credentials and offered is not None:
+            schemes = ", ".join(offered.schemes) or "no scheme fetch knows"
             return LoginRefused(
-                f"{url}: {status} {reason}: it needs a name and password;"
-                " give --user NAME[:PASSWORD] or add the host to ~/.netrc"
+                f"{url}: {status} {reason}: the server asks for {schemes}, which --auth"
+                " does not allow or fetch cannot answer"
             )
+        if exchange.has_credentials:  # held back: the answer came from another origin
+            return LoginRefused(
+                f"{url}: {status} {reason} from {where(exchange.parts)}, where the"
+                " credentials were not sent (they are for the URL's own host); fetch that URL"
+            )
+        return LoginRefused(
+            f"{url}: {status} {reason}: it needs a name and password;"
+            " give --user NAME[:PASSWORD] or add the host to ~/.netrc"
+        )
+    if status in (401, 403):
         return LoginRefused(f"{url}: {status} {reason}: the credentials were refused")
     return RemoteError(f"{url}: {status} {reason}")
 

@@ -33,7 +33,7 @@ from parlor.tools.errors import (
     ToolError,
     UnknownScheme,
 )
-from parlor.tools.terminal import printable, shown_url
+from parlor.tools.terminal import printable, shown_url, url_problem
 
 if TYPE_CHECKING:
     from parlor.tools.ftp import Trace
@@ -87,7 +87,7 @@ def split(url: str, label: str | None = None) -> SplitResult:
         parts = urlsplit(url)
         parts.port  # noqa: B018  (raises ValueError on a port that is not a number)
     except ValueError as error:
-        raise ToolError(f"{label} is not a URL ({error})") from None
+        raise ToolError(f"{label} is not a URL{url_problem(url, error)}") from None
     if parts.scheme.casefold() not in SCHEMES:
         scheme = parts.scheme or "none"
         raise UnknownScheme(
@@ -114,6 +114,15 @@ def open_body(request: Request, offset: int = 0) -> Iterator[Body]:
 
 
 # -- file ---------------------------------------------------------------------------------
+
+
+def local_source(request: Request) -> Path | None:
+    """The file a ``file:`` request reads, or None for any other URL (or a bad one)."""
+    try:
+        parts = urlsplit(request.url)
+        return file_path(parts) if parts.scheme.casefold() == "file" else None
+    except (ValueError, ToolError):
+        return None
 
 
 def file_path(parts: SplitResult) -> Path:
@@ -220,11 +229,17 @@ def _open_http(request: Request, parts: SplitResult, offset: int) -> Iterator[Bo
     try:
         response = exchange.open()
         url, status = request.shown_url, response.status
-        if status == 416 and offset > 0 and httpget.range_total(response) == offset:
-            yield Body(offset, offset, iter(()), complete=True)  # the part was already whole
+        if status == 416 and offset > 0:
+            if httpget.range_total(response) == offset:
+                yield Body(offset, offset, iter(()), complete=True)  # the part was whole
+                return
+            # The part is longer than the file now is: it is not a start of it. Start over.
+            exchange.close()
+            with _open_http(request, parts, 0) as body:
+                yield body
             return
         if status >= 400:
-            raise httpget.status_failure(response, url, exchange.asked)
+            raise httpget.status_failure(response, exchange)
         if status == 206:
             if httpget.range_start(response) != offset:
                 raise RemoteError(f"{url}: the server sent a range that was not asked for")

@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 
 # C0 and C1 controls and DEL (a terminal obeys these), lone surrogates (bytes that were not
-# UTF-8), line and paragraph separators, and the bidirectional controls that make text display
-# in an order other than its own (the "Trojan source" characters).
+# UTF-8), line and paragraph separators, the bidirectional controls that make text display
+# in an order other than its own (the "Trojan source" characters), and the invisible ones
+# (zero-width spaces and joiners, the BOM) that let one name pass for another.
 _UNSAFE = re.compile(
-    r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\udc80-\udcff]"
+    r"[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff\udc80-\udcff]"
 )
 _NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r", "\x1b": "\\e"}
 
@@ -40,7 +41,8 @@ def printable(text: str) -> str:
 
 
 #: The password of a URL's userinfo (``//user:password@``), also in a URL that does not parse.
-_PASSWORD_IN_URL = re.compile(r"(//[^/@:]*):[^/@]*@")
+#: Greedy to the last "@" before any query or fragment: a password may hold "@" or "/".
+_PASSWORD_IN_URL = re.compile(r"(//[^/@:?#]*):[^?#]*@")
 
 
 def public_url(url: str) -> str:
@@ -51,3 +53,9 @@ def public_url(url: str) -> str:
 def shown_url(url: str) -> str:
     """``url`` as a message may show it: no password, no control characters."""
     return printable(public_url(url))
+
+
+def url_problem(url: str, error: Exception) -> str:
+    """Why ``url`` did not parse, for a message: urllib's words, unless they could quote a
+    password (``Port could not be cast to integer value as 'se'``)."""
+    return "" if public_url(url) != url else f" ({printable(str(error))})"
