@@ -613,3 +613,94 @@ def test_credentials_are_not_sent_to_another_host_and_the_message_says_so() -> N
             server.server_close()
     assert code == errors.LoginRefused.exit_code
     assert "were not sent" in err
+
+
+def _serve_once(answer: bytes, *, trickle: float = 0.0) -> tuple[socket.socket, threading.Thread]:
+    """A raw server sending ``answer`` to each connection (a byte every ``trickle`` s)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            with connection:
+                connection.recv(65536)
+                try:
+                    if not trickle:
+                        connection.sendall(answer)
+                    for index in range(len(answer)) if trickle else ():
+                        connection.sendall(answer[index : index + 1])
+                        time.sleep(trickle)
+                except OSError:
+                    continue
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return listener, thread
+
+
+@pytest.mark.parametrize(
+    ("answer", "code", "saved"),
+    [
+        (b"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n", 0, b""),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!", 9, None),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n"
+            b"5\r\nhello\r\n0\r\n\r\n",
+            0,
+            b"hello",
+        ),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello", 12, None),
+    ],
+    ids=["204-with-a-length", "two-lengths", "chunked-wins", "short-body"],
+)
+def test_framing_as_rfc_9112_says(
+    answer: bytes, code: int, saved: bytes | None, tmp_path: Path
+) -> None:
+    listener, _ = _serve_once(answer)
+    target = tmp_path / "out"
+    try:
+        got, _, err = run(f"http://127.0.0.1:{listener.getsockname()[1]}/", "-o", str(target))
+    finally:
+        listener.close()
+    assert got == code, err
+    if saved is not None:
+        assert target.read_bytes() == saved
+    else:
+        assert not target.exists()
+
+
+def test_a_range_that_disagrees_with_its_length_is_refused(tmp_path: Path) -> None:
+    answer = (
+        b"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 5-5/10\r\n"
+        b"Content-Length: 5\r\n\r\nWORLD"
+    )
+    (tmp_path / "f.part").write_bytes(b"hello")
+    listener, _ = _serve_once(answer)
+    try:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
+        code, _, err = run(url, "-o", str(tmp_path / "f"), "--continue")
+    finally:
+        listener.close()
+    assert code == errors.RemoteError.exit_code, err
+    assert not (tmp_path / "f").exists()
+
+
+def test_max_time_ends_a_trickle_and_keeps_the_part(tmp_path: Path) -> None:
+    answer = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + b"x" * 100
+    listener, _ = _serve_once(answer, trickle=0.05)
+    target = tmp_path / "slow"
+    try:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
+        started = time.monotonic()
+        code, _, err = run(url, "-o", str(target), "--max-time", "1", "--timeout", "5")
+        took = time.monotonic() - started
+    finally:
+        listener.close()
+    assert code == errors.TimedOut.exit_code, err
+    assert "--max-time 1 s" in err
+    assert "--continue" in err
+    assert took < 4
+    assert 0 < (tmp_path / "slow.part").stat().st_size < 100

@@ -81,6 +81,17 @@ Insecure = Annotated[
 Timeout = Annotated[
     float, typer.Option(min=0.1, help="Seconds to wait for a connection or for more data.")
 ]
+MaxTime = Annotated[
+    float | None,
+    typer.Option(
+        "--max-time",
+        min=0.1,
+        metavar="S",
+        help="Give up once the transfer has taken S seconds in all (exit 6, the part kept),"
+        " however steadily a slow server trickles.",
+        show_default=False,
+    ),
+]
 NetrcFile = Annotated[
     Path | None,
     typer.Option(help="The netrc file to read credentials from \\[default: $NETRC or ~/.netrc]."),
@@ -194,7 +205,7 @@ def run_fetch(
 ) -> None:
     """Fetch ``request`` as the options say, and exit with the failure's code if it fails."""
     from parlor.tools import fetch
-    from parlor.tools.errors import ToolError, Truncated
+    from parlor.tools.errors import TimedOut, ToolError, Truncated
 
     if resume and (output is None or output == "-"):
         raise typer.BadParameter("--continue needs -o FILE", param_hint="'--continue'")
@@ -221,7 +232,7 @@ def run_fetch(
     except ToolError as error:
         hint = ""
         if (
-            isinstance(error, Truncated)
+            isinstance(error, Truncated | TimedOut)
             and output not in (None, "-")
             and fetch.part_path(Path(output)).is_file()
         ):
@@ -250,6 +261,7 @@ def fetch_command(
         ),
     ] = "any",
     timeout: Timeout = 30.0,
+    max_time: MaxTime = None,
     cacert: Cacert = None,
     insecure: Insecure = False,
     netrc_file: NetrcFile = None,
@@ -278,6 +290,7 @@ def fetch_command(
         user=ask_password(url, user, netrc_file),
         auth=auth,  # checked against AUTH_MODES just above
         timeout=timeout,
+        max_time=max_time,
         cacert=cacert,
         insecure=insecure,
         netrc_file=netrc_file,

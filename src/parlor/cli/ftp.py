@@ -16,6 +16,7 @@ import typer
 from parlor.cli.fetch import (
     Cacert,
     Insecure,
+    MaxTime,
     Quiet,
     Resume,
     Sha256,
@@ -203,6 +204,7 @@ def get(
     insecure: Insecure = False,
     trace: TraceOption = False,
     timeout: Timeout = 30.0,
+    max_time: MaxTime = None,
     quiet: Quiet = False,
 ) -> None:
     """Download a file, by default to its own name in this folder.
@@ -238,6 +240,7 @@ def get(
         url,
         user=ask_password(url, user),
         timeout=timeout,
+        max_time=max_time,
         cacert=cacert,
         insecure=insecure,
         ftp_active=active,

@@ -35,12 +35,13 @@ import hashlib
 import os
 import shutil
 import stat
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol, TypeVar
 
-from parlor.tools.errors import CannotWrite, ChecksumMismatch, ToolError, Truncated
+from parlor.tools.errors import CannotWrite, ChecksumMismatch, TimedOut, ToolError, Truncated
 from parlor.tools.sources import Body, Request, local_source, open_body
 
 PART_SUFFIX = ".part"
@@ -96,11 +97,22 @@ def _check(hasher: hashlib._Hash | None, expected: str | None, where: str) -> st
 
 
 def _drain(
-    body: Body, sink: BinaryIO | None, hasher: hashlib._Hash | None, progress: Progress
+    body: Body,
+    sink: BinaryIO | None,
+    hasher: hashlib._Hash | None,
+    progress: Progress,
+    request: Request,
 ) -> int:
-    """Copy the body's chunks to ``sink`` (or nowhere), hashing them; return the bytes read."""
+    """Copy the body's chunks to ``sink`` (or nowhere), hashing them; return the bytes read.
+    Past ``request.max_time`` (counted from here), TimedOut."""
     read = 0
+    deadline = None if request.max_time is None else time.monotonic() + request.max_time
     for chunk in body.chunks():
+        if deadline is not None and time.monotonic() > deadline:
+            raise TimedOut(
+                f"{request.shown_url}: not done after --max-time {request.max_time:g} s"
+                f" ({read:,} bytes read)"
+            )
         if sink is not None:
             try:
                 sink.write(chunk)
@@ -138,7 +150,7 @@ def copy_to(
     hasher = hashlib.sha256() if expected is not None else None
     with open_body(request) as body:
         progress.start(body.total, 0)
-        size = _drain(body, sink, hasher, progress)
+        size = _drain(body, sink, hasher, progress, request)
         _expect_whole(body, size, request.shown_url)
     return Fetched(size, 0, _check(hasher, expected, request.shown_url))
 
@@ -228,7 +240,7 @@ def save(
             if hasher is not None and start:
                 _hash_prefix(out, start, hasher)
             progress.start(body.total, start)
-            size = start + _drain(body, out, hasher, progress)
+            size = start + _drain(body, out, hasher, progress, request)
         _expect_whole(body, size, request.shown_url)
     try:
         found = _check(hasher, expected, request.shown_url)

@@ -1,10 +1,10 @@
 """``parlor fetch``'s HTTP and HTTPS: one GET, its redirects and its 401, then the body streamed.
 
 Built on the standard library's :mod:`http.client` rather than httpx, for the body: a
-response's ``readinto`` fills a buffer straight from the socket, one copy, where httpx's
-parser copies each 64 KiB read three times more (measured here: 730 MB/s through httpx
-against 1.4 GB/s, written to a file, this way; ``bench/fetch_1gib.py``). Headers and the
-rest are http.client's, which is exact about them.
+response's ``read1`` hands over each read of the socket as it comes, where httpx's parser
+copies each 64 KiB read three times more (measured here: 730 MB/s through httpx, against
+well over 1 GB/s written to a file this way; ``bench/fetch_1gib.py``). Headers and framing
+are http.client's, which is exact about them.
 
 The exchange
 ------------
@@ -256,22 +256,33 @@ def range_total(response: http.client.HTTPResponse) -> int | None:
     return int(total) if total.isdigit() else None
 
 
-def length(response: http.client.HTTPResponse) -> int | None:
-    value = response.headers.get("Content-Length") or ""
-    return int(value) if value.isdigit() else None
+def framing(response: http.client.HTTPResponse, url: str) -> int | None:
+    """The body's length as the response frames it (RFC 9112 §6.3), or None when it runs to
+    the close or is chunked; RemoteError for framing no reader can trust."""
+    lengths = {value.strip() for value in response.headers.get_all("Content-Length", [])}
+    if len(lengths) > 1 and not response.chunked:
+        raise RemoteError(f"{url}: the answer gives two lengths ({', '.join(sorted(lengths))})")
+    # http.client has applied the rules: chunked wins over Content-Length, 204 and 304 are
+    # empty whatever they say.
+    return response.length
 
 
-def stream(
-    response: http.client.HTTPResponse, parts: SplitResult, chunk: int
-) -> Iterator[memoryview]:
-    """The body, a buffer at a time: each view is valid until the next one is asked for."""
-    buffer = memoryview(bytearray(chunk))
+def range_end(response: http.client.HTTPResponse) -> int | None:
+    """B from ``Content-Range: bytes A-B/N``."""
+    spec = (response.headers.get("Content-Range") or "").partition(" ")[2].partition("/")[0]
+    end = spec.partition("-")[2]
+    return int(end) if end.isdigit() else None
+
+
+def stream(response: http.client.HTTPResponse, parts: SplitResult, chunk: int) -> Iterator[bytes]:
+    """The body, as it arrives: each piece what one read of the socket gave (``read1``), up
+    to ``chunk`` bytes, so a slow stream is handed on at once and nothing received is held."""
     while True:
         try:
-            size = response.readinto(buffer)
+            piece = response.read1(chunk)
         except (OSError, http.client.HTTPException, ValueError) as error:
             # ValueError: http.client's word for a chunk size that is not hex.
             raise failure(error, parts) from None
-        if not size:
+        if not piece:
             return
-        yield buffer[:size]
+        yield piece

@@ -61,6 +61,7 @@ class Request:
     ftp_active: bool = False
     ftp_tls: bool = False
     ftp_trace: Trace | None = None
+    max_time: float | None = None  # --max-time: the body's whole transfer, in seconds
 
     @property
     def shown_url(self) -> str:
@@ -240,12 +241,16 @@ def _open_http(request: Request, parts: SplitResult, offset: int) -> Iterator[Bo
             return
         if status >= 400:
             raise httpget.status_failure(response, exchange)
+        length = httpget.framing(response, url)
         if status == 206:
-            if httpget.range_start(response) != offset:
+            first, last = httpget.range_start(response), httpget.range_end(response)
+            if first != offset:
                 raise RemoteError(f"{url}: the server sent a range that was not asked for")
+            if last is not None and length is not None and last - first + 1 != length:
+                raise RemoteError(f"{url}: the range the server names is not what it sends")
             start, total = offset, httpget.range_total(response)
         else:
-            start, total = 0, httpget.length(response)
+            start, total = 0, length
         yield Body(start, total, httpget.stream(response, exchange.parts, CHUNK))
     finally:
         exchange.close()
