@@ -140,3 +140,17 @@ def test_ftp_failures_have_their_exit_codes(servers: FtpServers, tmp_path: Path)
     code, _, err = run("ftp", "get", servers.url(servers.plain, "files/"))
     assert code == 2
     assert "parlor ftp ls" in err
+
+
+def test_ftp_ls_and_get_read_a_netrc_file(servers: FtpServers, tmp_path: Path) -> None:
+    netrc = tmp_path / "netrc"
+    netrc.write_text(f'machine 127.0.0.1 login {USER} password "{PASSWORD}"\n')
+    netrc.chmod(0o600)
+    url = servers.url(servers.plain, "files/")
+    code, listed, err = run("ftp", "ls", "--names", "--trace", "--netrc-file", str(netrc), url)
+    assert code == 0, err
+    assert f"> USER {USER}" in err
+    assert "hello.txt" in listed
+    get = servers.url(servers.plain, "files/hello.txt")
+    code, body, _, _ = run_bytes("ftp", "get", get, "-o", "-", "--netrc-file", str(netrc))
+    assert (code, body) == (0, HELLO)

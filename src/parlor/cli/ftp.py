@@ -17,6 +17,7 @@ from parlor.cli.fetch import (
     Cacert,
     Insecure,
     MaxTime,
+    NetrcFile,
     Quiet,
     Resume,
     Sha256,
@@ -117,6 +118,7 @@ def ls(
     user: User = None,
     cacert: Cacert = None,
     insecure: Insecure = False,
+    netrc_file: NetrcFile = None,
     trace: TraceOption = False,
     timeout: Timeout = 30.0,
 ) -> None:
@@ -136,7 +138,7 @@ def ls(
     from parlor.tools.terminal import printable
 
     try:
-        target = parse_url(url, ask_password(url, user))
+        target = parse_url(url, ask_password(url, user, netrc_file), netrc_file=netrc_file)
         with Session(
             target,
             timeout=timeout,
@@ -202,6 +204,7 @@ def get(
     user: User = None,
     cacert: Cacert = None,
     insecure: Insecure = False,
+    netrc_file: NetrcFile = None,
     trace: TraceOption = False,
     timeout: Timeout = 30.0,
     max_time: MaxTime = None,
@@ -238,7 +241,8 @@ def get(
         raise typer.Exit(2)
     request = Request(
         url,
-        user=ask_password(url, user),
+        user=ask_password(url, user, netrc_file),
+        netrc_file=netrc_file,
         timeout=timeout,
         max_time=max_time,
         cacert=cacert,
