@@ -73,11 +73,11 @@ class Request:
 class Body:
     offset: int
     total: int | None
-    stream: Iterator[bytes] | Iterator[memoryview]
+    stream: Iterator[bytes]
     complete: bool = False
 
-    def chunks(self) -> Iterator[bytes] | Iterator[memoryview]:
-        """The rest of the body; a memoryview is valid only until the next chunk."""
+    def chunks(self) -> Iterator[bytes]:
+        """The rest of the body, a piece at a time."""
         return self.stream
 
 
