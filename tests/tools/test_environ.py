@@ -6,6 +6,7 @@ the real command on loopback.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -253,3 +254,66 @@ def test_the_command_and_its_door() -> None:
     assert not door.json_only  # a browser gets its refusals as a page
     setup = tooldoor.environ_app(lambda topic, version: None)
     assert call_app(setup.app, environ_of())[0] == 200
+
+
+def _visits(body: bytes) -> str:
+    found = {row["key"]: row for row in json.loads(body)["environ"]}
+    return str(found["parlor.session"]["value"])
+
+
+def test_a_tampered_session_cookie_is_a_fresh_visit_not_an_error(server: ToolProcess) -> None:
+    status, headers, _ = request(server.port, "GET", "/?format=json")
+    name, _, value = headers["set-cookie"].split(";", 1)[0].partition("=")
+    flipped = value[:-1] + ("A" if value[-1] != "A" else "B")
+    for cookie in (f"{name}={flipped}", f"{name}=garbage", f"{name}={value}x" * 50):
+        status, again, body = request(
+            server.port, "GET", "/?format=json", headers={"Cookie": cookie}
+        )
+        assert status == 200
+        assert _visits(body) == "Session({'visits': 1})"  # not the signed session's count
+        assert "set-cookie" in again  # a new, signed one
+    status, _, body = request(
+        server.port, "GET", "/?format=json", headers={"Cookie": f"{name}={value}"}
+    )
+    assert _visits(body) == "Session({'visits': 2})"  # the real cookie still counts
+
+
+def test_clients_that_never_read_and_short_bodies_stop_nobody(server: ToolProcess) -> None:
+    import socket
+
+    readers = []
+    for _ in range(6):  # each asks for pages it never reads, pipelined
+        sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        with contextlib.suppress(OSError):
+            sock.sendall(b"GET /?x=" + b"y" * 2000 + b" HTTP/1.1\r\nHost: x\r\n\r\n" * 50)
+        readers.append(sock)
+    try:
+        for _ in range(4):  # a body shorter than its Content-Length, then the close
+            with socket.create_connection(("127.0.0.1", server.port), timeout=5) as short:
+                short.sendall(
+                    b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-"
+                    b"urlencoded\r\nContent-Length: 500\r\n\r\nnote=cut"
+                )
+        answers_promptly(server.port, within=1.0)
+    finally:
+        for sock in readers:
+            sock.close()
+    assert not any("Traceback" in line for line in server.lines)
+
+
+def test_two_identical_posts_at_the_same_instant_are_each_answered(server: ToolProcess) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(
+            pool.map(
+                lambda _: request(
+                    server.port, "POST", "/?format=json", body=b"note=same", headers=form
+                ),
+                range(2),
+            )
+        )
+    assert [status for status, _, _ in answers] == [200, 200]
+    assert all(b"FormData({'note': 'same'})" in body for _, _, body in answers)
