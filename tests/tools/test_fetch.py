@@ -440,8 +440,8 @@ def test_the_exit_code_table_is_complete_and_distinct() -> None:
         assert f"{failure.exit_code} " in listed
 
 
-def _one_answer_server(answer: bytes) -> tuple[socket.socket, threading.Thread]:
-    """A raw server that reads a request and sends ``answer`` to each connection, then closes."""
+def _serve_once(answer: bytes, *, trickle: float = 0.0) -> tuple[socket.socket, threading.Thread]:
+    """A raw server sending ``answer`` to each connection (a byte every ``trickle`` s)."""
     listener = socket.create_server(("127.0.0.1", 0))
 
     def serve() -> None:
@@ -452,7 +452,14 @@ def _one_answer_server(answer: bytes) -> tuple[socket.socket, threading.Thread]:
                 return
             with connection:
                 connection.recv(65536)
-                connection.sendall(answer)
+                try:
+                    if not trickle:
+                        connection.sendall(answer)
+                    for index in range(len(answer)) if trickle else ():
+                        connection.sendall(answer[index : index + 1])
+                        time.sleep(trickle)
+                except OSError:
+                    continue
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
@@ -469,7 +476,7 @@ def _one_answer_server(answer: bytes) -> tuple[socket.socket, threading.Thread]:
     ],
 )
 def test_a_hostile_server_cannot_drive_the_terminal(answer: bytes) -> None:
-    listener, _ = _one_answer_server(answer)
+    listener, _ = _serve_once(answer)
     try:
         code, out, err = run(f"http://127.0.0.1:{listener.getsockname()[1]}/x")
     finally:
@@ -502,7 +509,7 @@ def test_interim_1xx_answers_are_skipped_not_saved(tmp_path: Path) -> None:
         b"HTTP/1.1 102 Processing\r\n\r\n"
         b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nhello\n"
     )
-    listener, _ = _one_answer_server(answer)
+    listener, _ = _serve_once(answer)
     try:
         code, _, err = run(f"http://127.0.0.1:{listener.getsockname()[1]}/", "-o", str(target))
     finally:
@@ -556,7 +563,7 @@ def test_a_part_that_is_the_source_is_not_truncated(tmp_path: Path) -> None:
 )
 def test_a_hostile_redirect_is_one_line(location: bytes, says: str) -> None:
     answer = b"HTTP/1.1 302 Found\r\nLocation: " + location + b"\r\nContent-Length: 0\r\n\r\n"
-    listener, _ = _one_answer_server(answer)
+    listener, _ = _serve_once(answer)
     try:
         code, _, err = run(f"http://127.0.0.1:{listener.getsockname()[1]}/")
     finally:
@@ -613,32 +620,6 @@ def test_credentials_are_not_sent_to_another_host_and_the_message_says_so() -> N
             server.server_close()
     assert code == errors.LoginRefused.exit_code
     assert "were not sent" in err
-
-
-def _serve_once(answer: bytes, *, trickle: float = 0.0) -> tuple[socket.socket, threading.Thread]:
-    """A raw server sending ``answer`` to each connection (a byte every ``trickle`` s)."""
-    listener = socket.create_server(("127.0.0.1", 0))
-
-    def serve() -> None:
-        while True:
-            try:
-                connection, _ = listener.accept()
-            except OSError:
-                return
-            with connection:
-                connection.recv(65536)
-                try:
-                    if not trickle:
-                        connection.sendall(answer)
-                    for index in range(len(answer)) if trickle else ():
-                        connection.sendall(answer[index : index + 1])
-                        time.sleep(trickle)
-                except OSError:
-                    continue
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    return listener, thread
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -41,10 +42,13 @@ Resume = Annotated[
 
 
 def _hex_digest(value: str | None) -> str | None:
-    if value is not None:
-        text = value.strip().casefold()
-        if len(text) != 64 or any(c not in "0123456789abcdef" for c in text):
-            raise typer.BadParameter("give the SHA-256 as 64 hex digits")
+    from parlor.tools.errors import ToolError
+    from parlor.tools.fetch import normalise_sha256
+
+    try:
+        normalise_sha256(value)
+    except ToolError as error:
+        raise typer.BadParameter(str(error)) from None
     return value
 
 
@@ -161,12 +165,9 @@ class _Bar:
 
 
 def _rate(size: int, seconds: float) -> str:
-    per_second = size / seconds if seconds > 0 else 0.0
-    for unit in ("B", "KB", "MB", "GB"):
-        if per_second < 1000 or unit == "GB":
-            return f"{per_second:.1f} {unit}/s"
-        per_second /= 1000
-    raise AssertionError("unreachable")
+    from rich.filesize import decimal
+
+    return f"{decimal(int(size / seconds) if seconds > 0 else 0)}/s"
 
 
 def ask_password(url: str, user: str | None, netrc_file: Path | None = None) -> str | None:
@@ -219,31 +220,27 @@ def run_fetch(
             sys.stdout.buffer.flush()
         else:
             target = Path(output)
-            bar = fetch.NoProgress() if quiet else _Bar(target.name)
-            if isinstance(bar, _Bar):
-                with bar:
-                    fetched = fetch.save(
-                        request, target, resume=resume, sha256=sha256, progress=bar
-                    )
-            else:
-                fetched = fetch.save(request, target, resume=resume, sha256=sha256)
+            bar = None if quiet else _Bar(target.name)
+            with bar or contextlib.nullcontext():
+                fetched = fetch.save(request, target, resume=resume, sha256=sha256, progress=bar)
             if not quiet:
                 typer.echo(_summary(fetched, output, time.perf_counter() - started), err=True)
     except ToolError as error:
-        hint = ""
-        if (
-            isinstance(error, Truncated | TimedOut)
-            and output not in (None, "-")
-            and fetch.part_path(Path(output)).is_file()
-        ):
-            hint = f"; what arrived is in {output}.part: run again with --continue"
+        hint = _resume_hint(output) if isinstance(error, Truncated | TimedOut) else ""
         typer.echo(f"{program}: {error}{hint}", err=True)
         raise typer.Exit(error.exit_code) from None
     except KeyboardInterrupt:
-        kept = output not in (None, "-") and fetch.part_path(Path(output)).is_file()
-        told = f"; what arrived is in {output}.part: run again with --continue" if kept else ""
-        typer.echo(f"{program}: interrupted{told}", err=True)
+        typer.echo(f"{program}: interrupted{_resume_hint(output)}", err=True)
         raise typer.Exit(130) from None
+
+
+def _resume_hint(output: str | None) -> str:
+    """How to go on, when a part file was left behind."""
+    from parlor.tools.fetch import part_path
+
+    if output in (None, "-") or not part_path(Path(output)).is_file():
+        return ""
+    return f"; what arrived is in {output}.part: run again with --continue"
 
 
 def fetch_command(

@@ -101,20 +101,7 @@ class CannotWrite(ToolError):
 
 
 #: Every failure class, for the documentation table and the test that it is complete.
-FAILURES: tuple[type[ToolError], ...] = (
-    ToolError,
-    UnknownScheme,
-    UnknownHost,
-    Refused,
-    TimedOut,
-    TlsFailure,
-    NotFound,
-    RemoteError,
-    LoginRefused,
-    ChecksumMismatch,
-    Truncated,
-    CannotWrite,
-)
+FAILURES: tuple[type[ToolError], ...] = (ToolError, *ToolError.__subclasses__())
 
 
 def exit_codes() -> str:

@@ -78,7 +78,8 @@ def part_path(target: Path) -> Path:
     return target.with_name(target.name + PART_SUFFIX)
 
 
-def _normalise(expected: str | None) -> str | None:
+def normalise_sha256(expected: str | None) -> str | None:
+    """``expected`` as 64 lower-case hex digits, or ToolError; None stays None."""
     if expected is None:
         return None
     digest = expected.strip().casefold()
@@ -145,7 +146,7 @@ def copy_to(
     progress: Progress | None = None,
 ) -> Fetched:
     """Write the whole body to ``sink`` (None: nowhere) and return what was done."""
-    expected = _normalise(sha256)
+    expected = normalise_sha256(sha256)
     progress = progress or NoProgress()
     hasher = hashlib.sha256() if expected is not None else None
     with open_body(request) as body:
@@ -216,7 +217,7 @@ def save(
     progress: Progress | None = None,
 ) -> Fetched:
     """Fetch into ``target`` through ``target.part``; see the module docstring."""
-    expected = _normalise(sha256)
+    expected = normalise_sha256(sha256)
     progress = progress or NoProgress()
     try:
         _check_target(target)

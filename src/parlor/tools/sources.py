@@ -107,10 +107,10 @@ def open_body(request: Request, offset: int = 0) -> Iterator[Body]:
         with _open_file(parts, offset) as body:
             yield body
     elif scheme == "ftp":
-        with _open_ftp(request, parts, offset) as body:
+        with _open_ftp(request, offset) as body:
             yield body
     else:
-        with _open_http(request, parts, offset) as body:
+        with _open_http(request, offset) as body:
             yield body
 
 
@@ -162,7 +162,7 @@ def _open_file(parts: SplitResult, offset: int) -> Iterator[Body]:
 
 
 @contextmanager
-def _open_ftp(request: Request, parts: SplitResult, offset: int) -> Iterator[Body]:
+def _open_ftp(request: Request, offset: int) -> Iterator[Body]:
     from parlor.tools import ftp
 
     target = ftp.parse_url(request.url, request.user, netrc_file=request.netrc_file)
@@ -211,7 +211,7 @@ def tls_context(cacert: Path | None = None, insecure: bool = False) -> ssl.SSLCo
 
 
 @contextmanager
-def _open_http(request: Request, parts: SplitResult, offset: int) -> Iterator[Body]:
+def _open_http(request: Request, offset: int) -> Iterator[Body]:
     from parlor import __version__
     from parlor.tools import httpget
 
@@ -236,7 +236,7 @@ def _open_http(request: Request, parts: SplitResult, offset: int) -> Iterator[Bo
                 return
             # The part is longer than the file now is: it is not a start of it. Start over.
             exchange.close()
-            with _open_http(request, parts, 0) as body:
+            with _open_http(request, 0) as body:
                 yield body
             return
         if status >= 400:
