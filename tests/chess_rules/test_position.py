@@ -88,3 +88,31 @@ def test_the_memo_forgets_the_oldest_and_answers_the_same(size: int) -> None:
     first = [memo.facts(game) for game in games]
     memo.clear()
     assert [memo.facts(game) for game in reversed(games)] == first[::-1]
+
+
+def test_games_moving_in_turn_cost_a_push_each_not_a_replay(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """As many games as the memo holds, each moving in turn (as a busy server sees them):
+    after each game's first sight, a move is one push on its kept board. (Keeping the
+    board before a move beside the board after it, two entries per game pushed each
+    other out, and every move replayed its game.)"""
+    games = [[m.uci() for m in _random_game(seed, limit=30)[-1].move_stack] for seed in (4, 5, 6)]
+    assert all(len(game) >= 20 for game in games)
+    memo = position.Positions(size=len(games))
+    pushes = 0
+    push = chess.Board.push
+
+    def counted(board: chess.Board, move: chess.Move) -> None:
+        nonlocal pushes
+        pushes += 1
+        push(board, move)
+
+    monkeypatch.setattr(chess.Board, "push", counted)
+    for ply in range(10, 20):
+        for game in games:
+            board = memo.board(tuple(game[:ply]))
+            board.push(chess.Move.from_uci(game[ply]))
+            memo.keep(tuple(game[: ply + 1]), board, None)
+    first_sight = 10 * len(games)  # each game replayed once, from the start to ply 10
+    assert pushes == first_sight + 10 * len(games)

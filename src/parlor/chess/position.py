@@ -106,9 +106,13 @@ def _uci(move: chess.Move) -> str:
     return names[move.from_square] + names[move.to_square]
 
 
-def _outcome(position: chess.Board, check: bool, any_legal: bool) -> chess.Outcome | None:
+def _outcome(
+    position: chess.Board, check: bool, any_legal: bool, threefold: bool
+) -> chess.Outcome | None:
     """``position.outcome(claim_draw=False)``, its checks in its order, from the legal moves
-    already generated."""
+    already generated and whether the position has occurred three times (a fifth
+    occurrence is a third, so python-chess's walk of the history runs again only
+    then: at ply 300 each walk costs as much as a push)."""
     if check and not any_legal:
         return chess.Outcome(chess.Termination.CHECKMATE, not position.turn)
     if position.is_insufficient_material():
@@ -117,7 +121,7 @@ def _outcome(position: chess.Board, check: bool, any_legal: bool) -> chess.Outco
         return chess.Outcome(chess.Termination.STALEMATE, None)
     if position.halfmove_clock >= 150:  # is_seventyfive_moves, a legal move known to exist
         return chess.Outcome(chess.Termination.SEVENTYFIVE_MOVES, None)
-    if position.is_fivefold_repetition():
+    if threefold and position.is_fivefold_repetition():
         return chess.Outcome(chess.Termination.FIVEFOLD_REPETITION, None)
     return None
 
@@ -126,12 +130,13 @@ def worked_out(position: chess.Board) -> Facts:
     """The facts of ``position``, the legal moves generated once."""
     legal = tuple(sorted(_uci(move) for move in position.generate_legal_moves()))
     check = position.is_check()
+    threefold = position.is_repetition(3)
     return Facts(
         fen=fen(position),
         check=check,
         legal=legal,
-        claimable=position.halfmove_clock >= 100 or position.is_repetition(3),
-        outcome=_outcome(position, check, bool(legal)),
+        claimable=position.halfmove_clock >= 100 or threefold,
+        outcome=_outcome(position, check, bool(legal), threefold),
     )
 
 
@@ -146,7 +151,7 @@ class Positions:
     each caller gets its own copy of a board (``_clone``).
     """
 
-    def __init__(self, size: int = 256) -> None:
+    def __init__(self, size: int = 1024) -> None:
         self._size = size
         self._kept: OrderedDict[tuple[str, ...], tuple[chess.Board, Facts | None]] = OrderedDict()
         self._lock = threading.Lock()
@@ -163,8 +168,17 @@ class Positions:
             return found
 
     def keep(self, moves: tuple[str, ...], position: chess.Board, known: Facts | None) -> None:
-        """Remember ``position`` (a copy: the caller keeps theirs) as the board after ``moves``."""
+        """Remember ``position`` (a copy: the caller keeps theirs) as the board after ``moves``,
+        in place of the board a move before it.
+
+        Keeping both, every move of a game made two entries once the game had
+        been replayed, and 200 games in turn (400 entries) pushed each other out
+        of a memo of 256 before their next move: every move replayed the game.
+        A late reader of the version before gets its board replayed, as it
+        would once the memo had moved past it."""
         with self._lock:
+            if moves:
+                self._kept.pop(moves[:-1], None)
             self._kept[moves] = (_clone(position), known)
             self._kept.move_to_end(moves)
             while len(self._kept) > self._size:
