@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
@@ -389,7 +390,10 @@ def watched(
         door.runner.start(asyncio.get_running_loop())
         try:
             tasks = [asyncio.ensure_future(door(s, p)) for s, p in zip(scopes, protos, strict=True)]
-            await asyncio.sleep(0.2)
+            # Every one parked before the change: on a busy machine that can take a while.
+            deadline = time.monotonic() + 10
+            while door.changes.waiting < len(scopes) and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
             assert door.changes.waiting == len(scopes)
             for version in range(2, 2 + changes):
                 door.changes.advance("t", version)

@@ -167,8 +167,10 @@ class AppRunner(Protocol):
     async def versions(self, topics: Sequence[Topic]) -> Mapping[Topic, int]: ...
 
 
-def _unreadable(names: Iterable[str], headers: Headers) -> list[str]:
+def _unreadable(names: Sequence[str], headers: Headers) -> list[str]:
     """The headers whose names arrived without a value in ``headers``, in order, once each."""
+    if len(names) == len(headers):  # every name has its value: nearly every request
+        return []
     missing = Counter(names) - Counter(name for name, _ in headers)
     return sorted(missing)
 
