@@ -12,13 +12,19 @@ Three measurements:
   hello-world anchor (bench/rest_bet.py's) on the same server settings. Bar:
   moves at ≥ 10% of hello-world's requests/s.
 - **rules**: a bare python-chess push + outcome loop, the ceiling any server
-  of these rules has, in moves per second on one core.
+  of these rules has, in moves per second on one core; and what a move's answer
+  needs of python-chess alone (the move checked and pushed, its SAN, the next
+  position's legal moves, FEN, check, repetition).
+- **the app alone**: the service's WSGI app called in-process on one thread,
+  no front door, no HTTP and no sockets, the same 200 games: the most moves
+  per second one app process can give, whatever is in front of it.
 
     .venv/bin/python bench/chess_moves.py [--seconds 10] [--rounds 3] [--write-md]
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import platform
@@ -29,7 +35,8 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -143,6 +150,96 @@ def rules_rate(seconds: float = 3.0) -> float:
     return pushed / (time.perf_counter() - started)
 
 
+def answer_needs_us(seconds: float = 3.0) -> float:
+    """Microseconds of python-chess per move for what the answer to a move holds: the
+    move checked and pushed, its SAN, the next position's legal moves (UCI), its FEN,
+    check and repetition. The floor under any server of these rules."""
+    moves = quiet_game(LENGTH, 2)
+    done, board, index = 0, chess.Board(), 0
+    deadline = time.perf_counter() + seconds
+    started = time.perf_counter()
+    while time.perf_counter() < deadline:
+        for _ in range(50):
+            if index == len(moves):
+                board, index = chess.Board(), 0
+            board.san_and_push(board.parse_uci(moves[index]))
+            sorted(move.uci() for move in board.generate_legal_moves())
+            board.fen()
+            board.is_check()
+            board.is_repetition(3)
+            index += 1
+            done += 1
+    return (time.perf_counter() - started) / done * 1e6
+
+
+# -- the app alone, in-process ------------------------------------------------------------
+
+
+def app_alone_rate(work: Path, games: list[list[str]], start: int, seconds: float) -> float:
+    """Moves per second through the service's WSGI app called directly on one thread: the
+    pipes, Falcon, the house, the store and the answer, without the front door, HTTP
+    or a socket. One app process cannot serve more, whatever is in front of it."""
+    from parlor.house.chess import ChessHouse
+    from parlor.service.app import create_app, house_from_settings
+    from parlor.settings import Settings
+
+    work.mkdir(exist_ok=True)
+    settings = Settings(database_url=f"sqlite:///{work / 'alone.db'}")
+    roulette = house_from_settings(settings)
+    house = ChessHouse(roulette.db)
+    app = create_app(roulette, chess=house, settings=settings)
+    seats = []
+    for moves in games:
+        state, white = house.create("white", opening=moves[:start])
+        _, black = house.join(state.id)
+        seats.append((state.id, white.token, black.token))
+    statuses: list[str] = []
+
+    def start_response(status: str, headers: object, exc_info: object = None) -> None:
+        statuses.append(status)
+
+    def environ(game_id: str, token: str, move: str, ply: int) -> dict[str, object]:
+        body = json.dumps({"move": move, "ply": ply}).encode()
+        return {
+            "REQUEST_METHOD": "POST", "PATH_INFO": f"/api/v1/chess/games/{game_id}/moves",
+            "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "36000",
+            "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1",
+            "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(body)),
+            "HTTP_AUTHORIZATION": f"Bearer {token}", "wsgi.version": (1, 0),
+            "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": io.StringIO(), "wsgi.multithread": True,
+            "wsgi.multiprocess": False, "wsgi.run_once": False,
+        }  # fmt: skip
+
+    played, spent, ply = 0, 0.0, start
+    while spent < seconds and ply < LENGTH:
+        for (game_id, white, black), moves in zip(seats, games, strict=True):
+            request = environ(game_id, white if ply % 2 == 0 else black, moves[ply], ply)
+            began = time.perf_counter()
+            b"".join(app(request, start_response))  # type: ignore[arg-type]
+            spent += time.perf_counter() - began
+            played += 1
+        ply += 1
+    roulette.db.close()
+    if any(not status.startswith("201") for status in statuses):
+        raise SystemExit(f"a move was refused in-process: {set(statuses)}")
+    return played / spent
+
+
+@contextmanager
+def stderr_to(path: Path) -> Iterator[None]:
+    """Send this process's stderr (the access log the app writes, a line a move) to ``path``."""
+    saved = os.dup(2)
+    with path.open("w") as log:
+        os.dup2(log.fileno(), 2)
+    try:
+        yield
+    finally:
+        time.sleep(0.2)  # the log's writer thread flushes every 50 ms
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 # -- REST ---------------------------------------------------------------------------------
 
 LUA_MOVES = """
@@ -235,6 +332,7 @@ def main() -> None:
         house = house_figures(work, args.rounds)
     with console.status("the rules alone: python-chess push + outcome"):
         ceiling = rules_rate()
+        needs = answer_needs_us()
 
     python = sys.executable
     hello_port, parlor_port = free_port(), free_port()
@@ -252,6 +350,10 @@ def main() -> None:
     hello_script.write_text(LUA_REPORT)
     with console.status(f"{GAMES} games of {LENGTH} random quiet moves each"):
         games = [quiet_game(LENGTH, 3 + n) for n in range(GAMES)]
+    with console.status("the app alone, in-process"), stderr_to(work / "alone.log"):
+        alone = statistics.median(
+            app_alone_rate(work / f"alone{n}", games, 10, 3.0) for n in range(args.rounds)
+        )
     results: dict[str, list[dict[str, float]]] = {"hello": [], "moves": []}
     with console.status("") as status:
         for round_ in range(1, args.rounds + 1):
@@ -287,6 +389,7 @@ def main() -> None:
     for name in ("app_us", "door_us"):
         med["moves"][name] = statistics.median(r[name] for r in results["moves"])
     verdict = "PASS" if ratio >= 0.10 else "FAIL"
+    alone_ratio = alone / med["hello"]["rps"]
     console.print(
         f"house (µs): read {house['read_10']:.0f} at ply 10, {house['read_300']:.0f} at 300"
         f" (cold: {house['cold_10']:.0f}, {house['cold_300']:.0f}); move"
@@ -298,8 +401,12 @@ def main() -> None:
         f" req/s = {ratio:.1%} (rounds {min(ratios):.1%}–{max(ratios):.1%}; bar 10%: {verdict});"
         f" python-chess alone: {ceiling:,.0f} push+outcome/s"
     )
+    console.print(
+        f"the app alone, in-process, no HTTP: {alone:,.0f} moves/s = {alone_ratio:.1%} of"
+        f" hello-world; what an answer needs of python-chess: {needs:.0f} µs a move"
+    )
     if args.write_md:
-        write_markdown(house, med, ratio, ratios, verdict, ceiling, args)
+        write_markdown(house, med, ratio, ratios, verdict, ceiling, args, alone, needs)
 
 
 def write_markdown(
@@ -310,6 +417,8 @@ def write_markdown(
     verdict: str,
     ceiling: float,
     args: object,
+    alone: float,
+    needs: float,
 ) -> None:
     seconds, rounds = getattr(args, "seconds"), getattr(args, "rounds")  # noqa: B009
     body = f"""## {SECTION}
@@ -345,6 +454,16 @@ worker and thread counts; {rounds} alternating rounds, medians; no request faile
 **Ratio: {ratio:.1%}** of hello-world (rounds: {", ".join(f"{r:.1%}" for r in ratios)}).
 Bar (≥ 10%): **{verdict}**. The rules' own ceiling, python-chess push + outcome on one
 core: {ceiling:,.0f} moves/s.
+
+**The ceiling of one app process.** The same 200 games, each move sent straight to the
+service's WSGI app in-process, on one thread, with no front door, no HTTP and no socket
+(`app_alone_rate`): **{alone:,.0f} moves/s, {alone / med["hello"]["rps"]:.1%} of
+hello-world**. Nothing placed in front of one app process can serve more, and the bar
+asks for {0.10 * med["hello"]["rps"]:,.0f}: a move would have to cost at most
+{1e6 / (0.10 * med["hello"]["rps"]):.0f} µs of one core in all. What a move's answer needs of
+python-chess alone (the move checked and pushed, its SAN, the next position's legal
+moves, FEN, check and repetition; `answer_needs_us`) is {needs:.0f} µs of that; the
+rest must pay for the write transaction, the pipes, Falcon and the JSON.
 
 Where a move's time goes: **{med["moves"]["app_us"]:.0f} µs of CPU in the app process**
 and {med["moves"]["door_us"]:.0f} µs in the front door, per move. The app process runs on
