@@ -24,6 +24,7 @@ import asyncio
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -34,6 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import chess
+import msgspec
 from rich.console import Console
 
 from front_door import read_response
@@ -55,26 +57,66 @@ class Wakes:
     woken: dict[int, int] = field(default_factory=dict)
 
 
-async def waiter(port: int, game_id: str, since: int, wakes: Wakes, stop: asyncio.Event) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
-        while not stop.is_set():
-            writer.write(
-                f"GET /api/v1/chess/games/{game_id}?wait=30&since={since} HTTP/1.1\r\n"
-                "Host: x\r\n\r\n".encode()
-            )
-            body = await read_response(reader)
-            arrived = time.perf_counter()
-            version = json.loads(body)["version"]
-            if version <= since:
-                wakes.wrong += 1
-            moved = wakes.moved_at.get(version)
-            if moved is not None:
-                wakes.latencies.append(arrived - moved)
-                wakes.woken[version] = wakes.woken.get(version, 0) + 1
-            since = version
-    finally:
-        writer.close()
+class _Version(msgspec.Struct):
+    """The one field of a game's answer a waiter reads (msgspec skips the rest unparsed)."""
+
+    version: int
+
+
+_READ_VERSION = msgspec.json.Decoder(_Version)
+_CONTENT_LENGTH = re.compile(rb"(?im)^content-length:[ \t]*(\d+)")
+
+
+class Waiter(asyncio.Protocol):
+    """One watcher: asks ``?wait=30&since=V``, and on each answer checks that the version
+    is newer, notes the time since that version's move was answered, and asks again.
+
+    A bare protocol, not a stream reader and a JSON parse of the whole game: the
+    thousand waiters share the server's two cores, and with streams their own
+    work (about 150 µs a wake) queued the wakes behind each other and took CPU
+    from the bets being measured.
+    """
+
+    def __init__(self, game_id: str, since: int, wakes: Wakes) -> None:
+        self._path = f"/api/v1/chess/games/{game_id}?wait=30&since="
+        self._since = since
+        self._wakes = wakes
+        self._buffer = b""
+        self._transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        self._ask()
+
+    def _ask(self) -> None:
+        assert self._transport is not None
+        self._transport.write(f"GET {self._path}{self._since} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+
+    def data_received(self, data: bytes) -> None:
+        self._buffer += data
+        while (head_end := self._buffer.find(b"\r\n\r\n")) >= 0:
+            found = _CONTENT_LENGTH.search(self._buffer, 0, head_end)
+            end = head_end + 4 + (int(found.group(1)) if found else 0)
+            if len(self._buffer) < end:
+                return
+            body, self._buffer = self._buffer[head_end + 4 : end], self._buffer[end:]
+            self._answered(_READ_VERSION.decode(body).version, time.perf_counter())
+
+    def _answered(self, version: int, arrived: float) -> None:
+        wakes = self._wakes
+        if version <= self._since:
+            wakes.wrong += 1
+        moved = wakes.moved_at.get(version)
+        if moved is not None:
+            wakes.latencies.append(arrived - moved)
+            wakes.woken[version] = wakes.woken.get(version, 0) + 1
+        self._since = version
+        self._ask()
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
 
 
 async def players(
@@ -111,18 +153,19 @@ async def watched_round(port: int, seconds: float, interval: float) -> tuple[Wak
     joined = await _json_post(port, f"/api/v1/chess/games/{game_id}/join", {})
     tokens = {"white": game["token"], "black": joined["token"]}
     wakes = Wakes()
-    stop = asyncio.Event()
     version = joined["game"]["version"]
-    tasks = [
-        asyncio.create_task(waiter(port, game_id, version, wakes, stop)) for _ in range(WAITERS)
-    ]
+    loop = asyncio.get_running_loop()
+    waiters = []
+    for _ in range(WAITERS):
+        _, waiter = await loop.create_connection(
+            lambda: Waiter(game_id, version, wakes), "127.0.0.1", port
+        )
+        waiters.append(waiter)
     await asyncio.sleep(2)  # every one parked
     played = await players(port, game_id, tokens, wakes, seconds, interval)
     await asyncio.sleep(0.5)
-    stop.set()
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    for waiter in waiters:
+        waiter.close()
     return wakes, played
 
 

@@ -34,6 +34,7 @@ the tests, and under any PEP 3333 server.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import time
 from collections import Counter
@@ -126,6 +127,12 @@ def _forget(
     flight = flights.get(key)
     if flight is not None and flight[0] is running:
         del flights[key]
+
+
+def _settle(future: asyncio.Future[None], *_: object) -> None:
+    """End a parked request's wait (``FrontDoor._park``), once."""
+    if not future.done():
+        future.set_result(None)
 
 
 def _phrase(status: int) -> str:
@@ -388,16 +395,24 @@ class FrontDoor:
         wait = reply.wait
         if wait is None:
             return True
+        # The change's own future ends the wait, resolved by whichever comes first: the
+        # change, the client leaving, or the time running out. (asyncio.wait did the same
+        # with a future, a set and two callbacks more, for each of a thousand watchers
+        # woken together.) Changes sets only a future not yet done.
         changed = self.changes.watch(wait.topic, wait.since)
         gone = asyncio.ensure_future(proto.client_disconnect())
+        settle = functools.partial(_settle, changed)
+        gone.add_done_callback(settle)
+        timer = asyncio.get_running_loop().call_later(wait.timeout, settle)
         try:
-            done, _ = await asyncio.wait(
-                (changed, gone), timeout=wait.timeout, return_when=asyncio.FIRST_COMPLETED
-            )
+            await changed
         finally:
+            timer.cancel()
             self.changes.unwatch(wait.topic, changed)
+            left = gone.done() and not gone.cancelled()
+            gone.remove_done_callback(settle)
             gone.cancel()
-        return gone not in done
+        return not left
 
     def _through_cache(self, view: WSGIEnvironment, reply: Reply) -> Reply:
         """The app's reply, kept if it may be shared, as the client should get it."""
