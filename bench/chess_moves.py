@@ -133,27 +133,8 @@ def house_figures(work: Path, rounds: int) -> dict[str, float]:
 # -- the rules alone ---------------------------------------------------------------------
 
 
-def rules_rate(seconds: float = 3.0) -> float:
-    """python-chess push + outcome per second, one core: the anchor's ceiling."""
-    moves = quiet_game(LENGTH, 2)
-    pushed, board, index = 0, chess.Board(), 0
-    deadline = time.perf_counter() + seconds
-    started = time.perf_counter()
-    while time.perf_counter() < deadline:
-        for _ in range(200):
-            if index == len(moves):
-                board, index = chess.Board(), 0
-            board.push_uci(moves[index])
-            board.outcome(claim_draw=False)
-            index += 1
-            pushed += 1
-    return pushed / (time.perf_counter() - started)
-
-
-def answer_needs_us(seconds: float = 3.0) -> float:
-    """Microseconds of python-chess per move for what the answer to a move holds: the
-    move checked and pushed, its SAN, the next position's legal moves (UCI), its FEN,
-    check and repetition. The floor under any server of these rules."""
+def _per_second(step: Callable[[chess.Board, str], object], seconds: float) -> float:
+    """How many times a second ``step`` plays a move of a quiet game, one core."""
     moves = quiet_game(LENGTH, 2)
     done, board, index = 0, chess.Board(), 0
     deadline = time.perf_counter() + seconds
@@ -162,14 +143,35 @@ def answer_needs_us(seconds: float = 3.0) -> float:
         for _ in range(50):
             if index == len(moves):
                 board, index = chess.Board(), 0
-            board.san_and_push(board.parse_uci(moves[index]))
-            sorted(move.uci() for move in board.generate_legal_moves())
-            board.fen()
-            board.is_check()
-            board.is_repetition(3)
+            step(board, moves[index])
             index += 1
             done += 1
-    return (time.perf_counter() - started) / done * 1e6
+    return done / (time.perf_counter() - started)
+
+
+def _push_and_outcome(board: chess.Board, uci: str) -> None:
+    board.push_uci(uci)
+    board.outcome(claim_draw=False)
+
+
+def _what_an_answer_needs(board: chess.Board, uci: str) -> None:
+    board.san_and_push(board.parse_uci(uci))
+    sorted(move.uci() for move in board.generate_legal_moves())
+    board.fen()
+    board.is_check()
+    board.is_repetition(3)
+
+
+def rules_rate(seconds: float = 3.0) -> float:
+    """python-chess push + outcome per second, one core: the anchor's ceiling."""
+    return _per_second(_push_and_outcome, seconds)
+
+
+def answer_needs_us(seconds: float = 3.0) -> float:
+    """Microseconds of python-chess per move for what the answer to a move holds: the
+    move checked and pushed, its SAN, the next position's legal moves (UCI), its FEN,
+    check and repetition. The floor under any server of these rules."""
+    return 1e6 / _per_second(_what_an_answer_needs, seconds)
 
 
 # -- the app alone, in-process ------------------------------------------------------------
