@@ -24,7 +24,6 @@ Three measurements:
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import platform
@@ -182,6 +181,7 @@ def app_alone_rate(work: Path, games: list[list[str]], start: int, seconds: floa
     pipes, Falcon, the house, the store and the answer, without the front door, HTTP
     or a socket. One app process cannot serve more, whatever is in front of it."""
     from parlor.house.chess import ChessHouse
+    from parlor.run.request import Request, call_app
     from parlor.service.app import create_app, house_from_settings
     from parlor.settings import Settings
 
@@ -195,36 +195,32 @@ def app_alone_rate(work: Path, games: list[list[str]], start: int, seconds: floa
         state, white = house.create("white", opening=moves[:start])
         _, black = house.join(state.id)
         seats.append((state.id, white.token, black.token))
-    statuses: list[str] = []
 
-    def start_response(status: str, headers: object, exc_info: object = None) -> None:
-        statuses.append(status)
-
-    def environ(game_id: str, token: str, move: str, ply: int) -> dict[str, object]:
+    def request(game_id: str, token: str, move: str, ply: int) -> Request:
+        """The move as the front door hands it to the app process."""
         body = json.dumps({"move": move, "ply": ply}).encode()
-        return {
-            "REQUEST_METHOD": "POST", "PATH_INFO": f"/api/v1/chess/games/{game_id}/moves",
-            "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "36000",
-            "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1",
-            "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(body)),
-            "HTTP_AUTHORIZATION": f"Bearer {token}", "wsgi.version": (1, 0),
-            "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
-            "wsgi.errors": io.StringIO(), "wsgi.multithread": True,
-            "wsgi.multiprocess": False, "wsgi.run_once": False,
-        }  # fmt: skip
+        headers = [
+            ("content-type", "application/json"),
+            ("content-length", str(len(body))),
+            ("authorization", f"Bearer {token}"),
+        ]
+        path = f"/api/v1/chess/games/{game_id}/moves"
+        return Request("POST", path, "", "1.1", "127.0.0.1:36000", "http", "127.0.0.1",
+                       headers, body, time.perf_counter())  # fmt: skip
 
+    statuses: set[int] = set()
     played, spent, ply = 0, 0.0, start
     while spent < seconds and ply < LENGTH:
         for (game_id, white, black), moves in zip(seats, games, strict=True):
-            request = environ(game_id, white if ply % 2 == 0 else black, moves[ply], ply)
-            began = time.perf_counter()
-            b"".join(app(request, start_response))  # type: ignore[arg-type]
+            asked = request(game_id, white if ply % 2 == 0 else black, moves[ply], ply)
+            began = time.perf_counter()  # the app process's own work: environ, app, body
+            statuses.add(call_app(app, asked.environ(multiprocess=True))[0])
             spent += time.perf_counter() - began
             played += 1
         ply += 1
     roulette.db.close()
-    if any(not status.startswith("201") for status in statuses):
-        raise SystemExit(f"a move was refused in-process: {set(statuses)}")
+    if statuses != {201}:
+        raise SystemExit(f"a move was refused in-process: {statuses}")
     return played / spent
 
 

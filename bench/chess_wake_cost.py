@@ -14,7 +14,6 @@ CPU seconds each process spent per wake, and the wake latencies; medians of
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import platform
@@ -30,7 +29,7 @@ from rich.console import Console
 from chess_moves import _cpu_seconds, service_processes
 from chess_waiters import WAITERS, watched_round
 from mdsection import replace_section
-from rest_bet import free_port, server
+from rest_bet import free_port, load_arguments, server
 
 SECTION = "Chess: where 1,000 long polls' time goes"
 
@@ -64,14 +63,9 @@ def one_round(work: Path, seconds: float, interval: float) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    args = load_arguments(
+        __doc__, lambda parser: parser.add_argument("--interval", type=float, default=0.5)
     )
-    parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--interval", type=float, default=0.5)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--write-md", action="store_true")
-    args = parser.parse_args()
     console = Console()
     work = Path(tempfile.mkdtemp(prefix="parlor-bench-wakes-"))
     rounds = []

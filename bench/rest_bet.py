@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -130,14 +130,19 @@ def open_sessions(base: str) -> list[str]:
     return ids
 
 
-def load_arguments(description: str | None) -> argparse.Namespace:
-    """--seconds, --rounds and --write-md, the options of every wrk benchmark here."""
+def load_arguments(
+    description: str | None, more: Callable[[argparse.ArgumentParser], object] | None = None
+) -> argparse.Namespace:
+    """--seconds, --rounds and --write-md, the options of every benchmark here; ``more``
+    adds a benchmark's own."""
     parser = argparse.ArgumentParser(
         description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--write-md", action="store_true")
+    if more is not None:
+        more(parser)
     return parser.parse_args()
 
 

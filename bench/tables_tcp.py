@@ -41,6 +41,7 @@ from pathlib import Path
 from rich.console import Console
 
 from mdsection import replace_section
+from rest_bet import load_arguments
 
 SECTION = "Tables over TCP: idle connections, NOOP round-trips, broadcast"
 CLIENTS = 100
@@ -286,14 +287,9 @@ def broadcast_figures(port: int, seconds: float) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    args = load_arguments(
+        __doc__, lambda parser: parser.add_argument("--connections", type=int, default=10_000)
     )
-    parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--connections", type=int, default=10_000)
-    parser.add_argument("--write-md", action="store_true")
-    args = parser.parse_args()
     console = Console()
     limit = raise_file_limit(args.connections + 1_000)
     work = Path(tempfile.mkdtemp(prefix="parlor-bench-tables-"))
